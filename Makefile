@@ -1,0 +1,69 @@
+# edgejobs — the commands the README names. Everything installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8787
+# Node >= 22 comes from npm (the `node` package) into node_modules/.bin; put it first.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# Never let uv download a Python interpreter: use the machine's.
+export UV_PYTHON_DOWNLOADS := never
+UV := .tools/bin/uv
+PY := .venv/bin/python
+NODE := node_modules/.bin/node
+
+.PHONY: help install dev dev-wrangler migrate-local test lint format typecheck test-unit test-runtime bench deploy clean
+
+help:
+	@echo "make dev    - serve the Worker locally on http://127.0.0.1:$(PORT) (local D1, cron included)"
+	@echo "make test   - lint + the whole test suite against the local runtime"
+	@echo "make bench  - benchmarks (JSON + Markdown)"
+
+# --- installation (idempotent; re-runs only when a lock file changes) -------------------
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-groups
+	@touch $@
+
+install: node_modules/.installed .venv/.installed
+
+# --- local development ---------------------------------------------------------------
+migrate-local: install
+	wrangler d1 migrations apply DB --local
+
+dev: migrate-local
+	@test -f .dev.vars || echo "note: no .dev.vars - every /api/ route answers 401. Run: cp .dev.vars.example .dev.vars"
+	$(NODE) tools/runtime/server.mjs --port $(PORT)
+
+# With network access: the real workerd runtime through pywrangler.
+dev-wrangler: migrate-local
+	$(UV) run pywrangler dev --port $(PORT)
+
+# --- checks ------------------------------------------------------------------------------
+lint: install
+	$(UV) run --frozen ruff check src tests tools
+	$(UV) run --frozen ruff format --check src tests tools
+	$(UV) run --frozen mypy
+
+format: install
+	$(UV) run --frozen ruff format src tests tools
+	$(UV) run --frozen ruff check --fix src tests tools
+
+test: lint
+	$(NODE) --test tools/runtime/
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+bench: install
+	$(UV) run --frozen python -m tests.bench
+
+deploy: install
+	$(UV) run pywrangler deploy
+
+clean:
+	rm -rf .venv .tools node_modules .wrangler dist .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,142 @@
+"""The request pipeline: request id, CORS, auth, routing, errors, D1 stats, logging.
+
+Exceptions become responses in exactly one place (`error_response`); nothing after
+that can leak a traceback to a client.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import clock
+from .config import Config
+from .context import RequestContext
+from .db import D1Stats, Database
+from .errors import ApiError, InternalError, NotFound, Unauthorized
+from .http import HttpRequest, HttpResponse, empty_response, json_response
+from .logs import emit
+from .routing import Route, Router
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+CORS_ALLOW_HEADERS = "authorization, content-type, if-match, if-none-match, idempotency-key, x-request-id"
+CORS_EXPOSE_HEADERS = "etag, retry-after, x-request-id, x-d1-stats, allow, location"
+BASE_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
+
+
+@dataclass
+class Env:
+    """The Worker's env as the app sees it: the D1 binding and a name → value lookup."""
+
+    db_binding: Any
+    lookup: Callable[[str], object]
+
+
+def error_response(error: ApiError) -> HttpResponse:
+    return json_response(error.to_body(), error.status, error.headers)
+
+
+def authorize(request: HttpRequest, config: Config) -> None:
+    """Fail closed: no configured token means no access, and the message says how to fix it."""
+    if not config.api_token:
+        raise Unauthorized(
+            "The API is locked: no API_TOKEN is configured. Set it with "
+            "`npx wrangler secret put API_TOKEN` (or API_TOKEN=... in .dev.vars locally)."
+        )
+    header = request.header("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send `Authorization: Bearer <API_TOKEN>`.")
+    if not hmac.compare_digest(token.strip().encode(), config.api_token.encode()):
+        raise Unauthorized("The bearer token is not valid.")
+
+
+class App:
+    def __init__(self, routes: list[Route]) -> None:
+        self.router = Router(routes)
+
+    async def handle(self, request: HttpRequest, env: Env) -> HttpResponse:
+        started = time.perf_counter()
+        supplied_id = request.header("x-request-id")
+        request_id = supplied_id if supplied_id and _REQUEST_ID.fullmatch(supplied_id) else uuid.uuid4().hex
+        stats = D1Stats()
+        origin = request.header("origin")
+        config: Config | None = None
+        try:
+            config = Config.from_env(env.lookup)
+            response = await self._dispatch(request, env, config, stats, request_id, origin)
+        except ApiError as error:
+            response = error_response(error)
+        except Exception:  # noqa: BLE001 - the one place a crash becomes a 500
+            emit(
+                "error",
+                "unhandled exception",
+                request_id=request_id,
+                method=request.method,
+                path=request.path,
+                traceback=traceback.format_exc(),
+            )
+            response = error_response(InternalError())
+        headers = response.headers
+        for name, value in BASE_HEADERS.items():
+            headers.setdefault(name, value)
+        headers["x-request-id"] = request_id
+        headers["x-d1-stats"] = stats.header()
+        if origin and config and origin.rstrip("/") in config.cors_origins:
+            headers["access-control-allow-origin"] = origin
+            headers["access-control-expose-headers"] = CORS_EXPOSE_HEADERS
+            headers["vary"] = "origin"
+        if request.method == "HEAD":
+            response.body = b""
+        emit(
+            "info",
+            "request",
+            request_id=request_id,
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            d1=stats.header(),
+        )
+        return response
+
+    async def _dispatch(
+        self,
+        request: HttpRequest,
+        env: Env,
+        config: Config,
+        stats: D1Stats,
+        request_id: str,
+        origin: str | None,
+    ) -> HttpResponse:
+        if (
+            request.method == "OPTIONS"
+            and origin
+            and origin.rstrip("/") in config.cors_origins
+            and request.header("access-control-request-method")
+        ):
+            return self._preflight(request.path)
+        if request.path.startswith("/api/"):
+            authorize(request, config)
+        route, params = self.router.match(request.method, request.path)
+        ctx = RequestContext(request, config, Database(env.db_binding, stats), request_id, clock.now_ms())
+        return await route.handler(ctx, **params)
+
+    def _preflight(self, path: str) -> HttpResponse:
+        methods = self.router.allowed_methods(path)
+        if not methods:
+            raise NotFound(f"No route matches {path}.")
+        return empty_response(
+            204,
+            {
+                "access-control-allow-methods": ", ".join(methods),
+                "access-control-allow-headers": CORS_ALLOW_HEADERS,
+                "access-control-max-age": "600",
+            },
+        )

@@ -1,0 +1,56 @@
+"""Settings read from the Worker's env: `[vars]` in wrangler.toml and secrets.
+
+Wrangler vars arrive as strings; each is parsed and bounds-checked here once, so a
+bad value fails loudly at the first request instead of mid-transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+EnvLookup = Callable[[str], object]
+
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Config:
+    api_token: str = ""
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 10 * 1024 * 1024
+    veo_ttl_completed_seconds: int = 7 * DAY
+    veo_ttl_failed_seconds: int = 2 * DAY
+    veo_ttl_partial_seconds: int = 2 * DAY
+    veo_ttl_default_seconds: int = 7 * DAY
+    export_retry_base_seconds: int = 30
+    export_retry_cap_seconds: int = 3600
+    export_retention_seconds: int = 30 * DAY
+    export_queue_ttl_seconds: int = 0
+    idempotency_ttl_seconds: int = DAY
+    maintenance_chunk_rows: int = 500
+    maintenance_max_statements: int = 40
+    maintenance_time_budget_ms: int = 20_000
+
+    @classmethod
+    def from_env(cls, lookup: EnvLookup) -> Config:
+        """Build from an env lookup (`name -> value | None`); absent names keep defaults."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = lookup(f.name.upper())
+            if raw is None:
+                continue
+            text = str(raw).strip()
+            if f.name == "api_token":
+                values[f.name] = str(raw)
+            elif f.name == "cors_origins":
+                values[f.name] = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+            elif text:
+                try:
+                    number = int(text)
+                except ValueError:
+                    raise ValueError(f"var {f.name.upper()} must be an integer, got {text!r}") from None
+                if number < 0:
+                    raise ValueError(f"var {f.name.upper()} must not be negative, got {number}")
+                values[f.name] = number
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,61 @@
+"""What a route handler receives: the request, settings, D1 and the request's clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Config
+from .db import Database
+from .errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
+from .http import HttpRequest
+from .validation import expect_object, parse_json, reject_unknown
+
+JSON_TYPES = ("application/json",)
+
+
+@dataclass
+class RequestContext:
+    request: HttpRequest
+    config: Config
+    db: Database
+    request_id: str
+    now: int  # epoch ms, taken once per request so one request sees one instant
+
+    async def body(self, limit: int | None = None) -> bytes:
+        """The raw body, refusing (413) anything over `limit` before reading it when the
+        client declared its length, and after reading otherwise."""
+        limit = self.config.max_body_bytes if limit is None else min(limit, self.config.max_body_bytes)
+        declared = self.request.header("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"The request body is {int(declared)} bytes; the limit is {limit} bytes.")
+        data = await self.request.read_body()
+        if len(data) > limit:
+            raise PayloadTooLarge(f"The request body is {len(data)} bytes; the limit is {limit} bytes.")
+        return data
+
+    async def json(self, limit: int | None = None, *, required: bool = True) -> Any:
+        """The body parsed as strict JSON (415 unless it is declared `application/json`)."""
+        data = await self.body(limit)
+        if not data.strip():
+            if required:
+                raise ValidationError("A JSON request body is required.")
+            return None
+        media_type = (self.request.header("content-type") or "").split(";")[0].strip().lower()
+        if media_type not in JSON_TYPES:
+            raise UnsupportedMediaType(
+                f"The request body must be sent as application/json, not {media_type or 'no content type'}."
+            )
+        return parse_json(data)
+
+    async def json_object(
+        self, allowed: tuple[str, ...] | None = None, limit: int | None = None, *, required: bool = True
+    ) -> dict[str, Any]:
+        """The body as a JSON object; with `allowed`, any other field is a 400."""
+        value = await self.json(limit, required=required)
+        if value is None:
+            return {}
+        body = expect_object(value)
+        if allowed is not None:
+            reject_unknown(body, allowed)
+        return body

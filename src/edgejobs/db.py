@@ -1,0 +1,186 @@
+"""The only module that touches the D1 binding.
+
+It runs statements and batches, turns rows into plain Python values (BLOB → bytes,
+NULL → None), translates D1's errors into the API's, and counts queries and the rows
+D1 reports reading and writing, for the `x-d1-stats` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Conflict, DatabaseUnavailable
+from .logs import emit
+
+SqlValue = None | int | float | str | bytes
+MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer that survives the trip through JS
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: Sequence[SqlValue] = ()
+
+
+@dataclass
+class Result:
+    rows: list[dict[str, Any]]
+    changes: int = 0
+    rows_read: int = 0
+    rows_written: int = 0
+    last_row_id: int | None = None
+
+    def first(self) -> dict[str, Any] | None:
+        return self.rows[0] if self.rows else None
+
+
+@dataclass
+class D1Stats:
+    """What one request cost in D1: statements run, rows read and written."""
+
+    queries: int = 0
+    rows_read: int = 0
+    rows_written: int = 0
+
+    def add(self, result: Result) -> None:
+        self.queries += 1
+        self.rows_read += result.rows_read
+        self.rows_written += result.rows_written
+
+    def header(self) -> str:
+        return f"queries={self.queries}; rows_read={self.rows_read}; rows_written={self.rows_written}"
+
+
+class DatabaseError(Exception):
+    """A D1 failure that is not the client's fault nor transient: a bug (e.g. bad SQL)."""
+
+
+class UniqueViolation(Conflict):
+    """A record with the same key already exists."""
+
+
+# D1/SQLite error texts that mean "try again shortly" rather than "your SQL is wrong".
+_TRANSIENT_MARKERS = (
+    "overloaded",
+    "too many requests",
+    "timed out",
+    "timeout",
+    "network connection lost",
+    "connection reset",
+    "internal error",
+    "unavailable",
+    "database is locked",
+    "sqlite_busy",
+    "storage operation exceeded",
+    "reset because its code was updated",
+    "cannot resolve",
+)
+
+
+def translate_error(exc: BaseException) -> Exception:
+    """Map a D1 exception onto the API's errors (one place, by message text)."""
+    text = str(exc)
+    lowered = text.lower()
+    if "unique constraint failed" in lowered:
+        return UniqueViolation()
+    if "constraint failed" in lowered:
+        return Conflict("The change violates a database constraint.")
+    if any(marker in lowered for marker in _TRANSIENT_MARKERS):
+        return DatabaseUnavailable()
+    return DatabaseError(text)
+
+
+def to_sql_value(value: object) -> SqlValue:
+    """Normalise a Python value for binding (D1 takes null, number, text, blob)."""
+    if value is None or isinstance(value, str | float | bytes):
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise ValueError(f"integer {value} cannot be bound to D1 (beyond ±2^53)")
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"cannot bind {type(value).__name__} to D1")
+
+
+def _to_python(value: Any) -> Any:
+    # A SQLite value is NULL, INTEGER, REAL, TEXT or BLOB; only a BLOB arrives as a list.
+    if isinstance(value, list):
+        return bytes(value)
+    if hasattr(value, "to_bytes") and not isinstance(value, int | float | str | bytes):
+        return bytes(value.to_bytes())  # a JS typed array that slipped through unconverted
+    return value
+
+
+def _meta_int(meta: Any, name: str) -> int:
+    value = meta.get(name) if isinstance(meta, dict) else getattr(meta, name, None)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _result(raw: Any) -> Result:
+    rows = [{k: _to_python(v) for k, v in row.items()} for row in (raw.get("results") or [])]
+    meta = raw.get("meta") or {}
+    return Result(
+        rows=rows,
+        changes=_meta_int(meta, "changes"),
+        rows_read=_meta_int(meta, "rows_read"),
+        rows_written=_meta_int(meta, "rows_written"),
+        last_row_id=meta.get("last_row_id") if isinstance(meta, dict) else None,
+    )
+
+
+@dataclass
+class Database:
+    """D1 behind four calls. `binding` is `env.DB` (the SDK-wrapped D1Database)."""
+
+    binding: Any
+    stats: D1Stats = field(default_factory=D1Stats)
+
+    def _prepare(self, statement: Statement) -> Any:
+        params = [to_sql_value(p) for p in statement.params]
+        prepared = self.binding.prepare(statement.sql)
+        return prepared.bind(*params) if params else prepared
+
+    async def execute(self, sql: str, *params: object) -> Result:
+        """Run one statement; its rows (if any) and what it changed."""
+        statement = Statement(sql, params)  # type: ignore[arg-type]
+        try:
+            raw = await self._prepare(statement).all()
+        except Exception as exc:
+            raise self._failure(exc, statement.sql) from exc
+        result = _result(raw)
+        self.stats.add(result)
+        return result
+
+    async def all(self, sql: str, *params: object) -> list[dict[str, Any]]:
+        return (await self.execute(sql, *params)).rows
+
+    async def first(self, sql: str, *params: object) -> dict[str, Any] | None:
+        return (await self.execute(sql, *params)).first()
+
+    async def batch(self, statements: Sequence[Statement]) -> list[Result]:
+        """Run statements as one transaction: all of them land, or none does."""
+        if not statements:
+            return []
+        try:
+            prepared = [self._prepare(s) for s in statements]
+            raws = await self.binding.batch(prepared)
+        except Exception as exc:
+            raise self._failure(exc, "; ".join(s.sql for s in statements)) from exc
+        results = [_result(raw) for raw in raws]
+        for result in results:
+            self.stats.add(result)
+        return results
+
+    @staticmethod
+    def _failure(exc: Exception, sql: str) -> Exception:
+        translated = translate_error(exc)
+        if isinstance(translated, DatabaseError):
+            emit("error", "D1 statement failed", error=str(exc), sql=" ".join(sql.split())[:500])
+        elif isinstance(translated, DatabaseUnavailable):
+            emit("warning", "D1 unavailable", error=str(exc))
+        return translated

@@ -1,0 +1,60 @@
+"""Plain-Python request and response types the app works with.
+
+`src/entry.py` converts the runtime's objects into these and back, so everything
+behind it runs (and is unit-tested) under CPython.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+BodyReader = Callable[[], Awaitable[bytes]]
+
+
+async def _no_body() -> bytes:
+    return b""
+
+
+@dataclass
+class HttpRequest:
+    """An incoming request. Header names are lower-case; the body is read on demand."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    read_body: BodyReader = _no_body
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        self.path = parts.path or "/"
+        self.query: dict[str, str] = {}
+        self.query_keys: list[str] = []
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            self.query_keys.append(key)
+            self.query.setdefault(key, value)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    merged = {"content-type": "application/json; charset=utf-8"}
+    if headers:
+        merged.update(headers)
+    return HttpResponse(status, body, merged)
+
+
+def empty_response(status: int = 204, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    return HttpResponse(status, b"", dict(headers or {}))

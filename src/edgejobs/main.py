@@ -1,0 +1,32 @@
+"""Assembles the app: every resource's routes, schemas and maintenance tasks, in one
+place a newcomer can read top to bottom."""
+
+from __future__ import annotations
+
+from . import maintenance, service
+from .app import App, Env
+from .clock import now_ms
+from .config import Config
+from .db import Database
+from .routing import Route
+
+API_ROUTES: list[Route] = [
+    service.HEALTH_ROUTE,
+    *maintenance.ROUTES,
+]
+SCHEMAS: dict[str, object] = {
+    **maintenance.SCHEMAS,
+}
+MAINTENANCE_TASKS: list[tuple[str, maintenance.Task]] = []
+
+ROUTES = [*API_ROUTES, service.openapi_route(API_ROUTES, SCHEMAS)]
+
+app = App(ROUTES)
+
+
+async def run_scheduled(env: Env, cron: str, scheduled_time: int | None = None) -> maintenance.RunRecord:
+    """The cron trigger: one bounded maintenance run."""
+    config = Config.from_env(env.lookup)
+    return await maintenance.run_maintenance(
+        Database(env.db_binding), config, cron or "manual", now_ms(), MAINTENANCE_TASKS
+    )

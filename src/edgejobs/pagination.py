@@ -1,0 +1,88 @@
+"""Keyset pagination with opaque, tamper-evident cursors.
+
+A cursor holds the sort key of the last item on a page (e.g. `[updated_at, job_id]`)
+and the list it belongs to, signed with HMAC so a forged or edited cursor is a 400
+rather than a query over arbitrary values. Keyset pages stay stable under inserts:
+a new row sorts before the cursor and never shifts the pages after it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ValidationError
+from .validation import query_int
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+_SIG_BYTES = 12
+
+
+def _sign(key: str, payload: bytes) -> bytes:
+    return hmac.new(("cursor:" + key).encode(), payload, hashlib.sha256).digest()[:_SIG_BYTES]
+
+
+def encode_cursor(scope: str, position: Sequence[Any], key: str) -> str:
+    payload = json.dumps([scope, list(position)], separators=(",", ":")).encode()
+    token = payload + _sign(key, payload)
+    return base64.urlsafe_b64encode(token).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, scope: str, key: str, types: Sequence[type]) -> list[Any]:
+    """The position inside `cursor`, or a 400 if it is malformed, forged or from another list."""
+    invalid = ValidationError("The cursor is invalid; start again without one.", field="cursor")
+    if len(cursor) > 1024:
+        raise invalid
+    try:
+        token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (ValueError, TypeError):
+        raise invalid from None
+    payload, signature = token[:-_SIG_BYTES], token[-_SIG_BYTES:]
+    if len(token) <= _SIG_BYTES or not hmac.compare_digest(signature, _sign(key, payload)):
+        raise invalid
+    try:
+        found_scope, position = json.loads(payload)
+    except (ValueError, TypeError):
+        raise invalid from None
+    if (
+        found_scope != scope
+        or not isinstance(position, list)
+        or len(position) != len(types)
+        or not all(type(v) is t for v, t in zip(position, types, strict=True))
+    ):
+        raise invalid
+    return position
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    after: list[Any] | None  # sort key of the last item already seen
+
+
+def page_request(query: Mapping[str, str], scope: str, key: str, types: Sequence[type]) -> PageRequest:
+    limit = query_int(query, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
+    cursor = query.get("cursor")
+    after = decode_cursor(cursor, scope, key, types) if cursor else None
+    return PageRequest(limit, after)
+
+
+def page_response(
+    rows: list[dict[str, Any]],
+    page: PageRequest,
+    scope: str,
+    key: str,
+    sort_key: Callable[[dict[str, Any]], Sequence[Any]],
+    render: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """`{"items", "next_cursor"}` from up to `limit + 1` rows fetched in sort order."""
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    next_cursor = encode_cursor(scope, sort_key(rows[-1]), key) if more and rows else None
+    return {"items": [render(r) for r in rows], "next_cursor": next_cursor}

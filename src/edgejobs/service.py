@@ -1,0 +1,78 @@
+"""Service routes: `GET /health` and `GET /openapi.json` (both public)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import RequestContext
+from .db import DatabaseError
+from .errors import DatabaseUnavailable
+from .http import HttpResponse, json_response
+from .openapi import build_document, json_content, ref
+from .routing import Route
+
+LAST_MIGRATION_SQL = "SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1"
+
+
+async def health(ctx: RequestContext) -> HttpResponse:
+    """D1 answers and the schema is migrated; 503 otherwise."""
+    try:
+        row = await ctx.db.first(LAST_MIGRATION_SQL)
+    except (DatabaseError, DatabaseUnavailable) as exc:
+        reason = "no migrations applied" if "no such table" in str(exc) else "unavailable"
+        return json_response(
+            {"status": "error", "database": reason, "schema_version": None},
+            503,
+            {"retry-after": "5"},
+        )
+    version = row["name"].removesuffix(".sql") if row else None
+    return json_response({"status": "ok", "database": "ok", "schema_version": version})
+
+
+HEALTH_SCHEMA = {
+    "type": "object",
+    "required": ["status", "database", "schema_version"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "error"]},
+        "database": {"type": "string"},
+        "schema_version": {"type": ["string", "null"]},
+    },
+}
+
+HEALTH_ROUTE = Route(
+    "GET",
+    "/health",
+    health,
+    {
+        "summary": "Liveness and database check",
+        "tags": ["service"],
+        "responses": {
+            "200": {"description": "Healthy", "content": json_content(ref("Health"))},
+            "503": {"description": "D1 failing or not migrated", "content": json_content(ref("Health"))},
+        },
+    },
+)
+
+
+def openapi_route(routes: list[Route], schemas: dict[str, Any]) -> Route:
+    """`GET /openapi.json`, describing `routes` and itself."""
+    cache: dict[str, Any] = {}
+
+    async def openapi(ctx: RequestContext) -> HttpResponse:
+        if "doc" not in cache:
+            cache["doc"] = build_document([*routes, route], {"Health": HEALTH_SCHEMA, **schemas})
+        return json_response(cache["doc"])
+
+    route = Route(
+        "GET",
+        "/openapi.json",
+        openapi,
+        {
+            "summary": "This OpenAPI 3.1 document",
+            "tags": ["service"],
+            "responses": {
+                "200": {"description": "The document", "content": json_content({"type": "object"})}
+            },
+        },
+    )
+    return route

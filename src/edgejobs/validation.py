@@ -1,0 +1,193 @@
+"""Strict JSON parsing and field validation shared by every resource.
+
+Unknown fields are rejected, types are strict (`true` is not an integer), strings are
+stripped and capped, and every message names the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import InvalidJson, ValidationError
+
+MAX_JSON_DEPTH = 256
+_UNSET: Any = object()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"duplicate key {key[:60]!r}")
+        obj[key] = value
+    return obj
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest `[`/`{` nesting outside strings (only run when it could matter)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a request body strictly: UTF-8, no NaN/Infinity, no duplicate keys,
+    no number beyond a double, bounded nesting."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJson(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _nesting_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidJson(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_unique_object,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidJson(
+            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise InvalidJson(f"The request body is not valid JSON: {exc}.") from None
+
+
+def expect_object(value: Any, what: str = "The request body") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationError(f"{what} must be a JSON object.")
+    return value
+
+
+def reject_unknown(body: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ValidationError(
+            f"Unknown field {unknown[0]!r}; allowed fields: {', '.join(sorted(allowed))}.",
+            field=unknown[0],
+        )
+
+
+def get_int(
+    body: Mapping[str, Any],
+    name: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    default: Any = _UNSET,
+) -> Any:
+    if name not in body or (body[name] is None and default is not _UNSET):
+        if default is _UNSET:
+            raise ValidationError(f"Field {name!r} is required.", field=name)
+        return default
+    value = body[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"Field {name!r} must be an integer.", field=name)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValidationError(
+            f"Field {name!r} must be between {minimum} and {maximum}; got {value}.", field=name
+        )
+    return value
+
+
+def get_str(
+    body: Mapping[str, Any],
+    name: str,
+    *,
+    max_length: int = 1024,
+    pattern: re.Pattern[str] | None = None,
+    choices: Iterable[str] | None = None,
+    default: Any = _UNSET,
+) -> Any:
+    if name not in body or (body[name] is None and default is not _UNSET):
+        if default is _UNSET:
+            raise ValidationError(f"Field {name!r} is required.", field=name)
+        return default
+    return check_str(body[name], name, max_length=max_length, pattern=pattern, choices=choices)
+
+
+def check_str(
+    value: Any,
+    name: str,
+    *,
+    max_length: int = 1024,
+    pattern: re.Pattern[str] | None = None,
+    choices: Iterable[str] | None = None,
+) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"Field {name!r} must be a string.", field=name)
+    value = value.strip()
+    if not value:
+        raise ValidationError(f"Field {name!r} must not be empty.", field=name)
+    if len(value) > max_length:
+        raise ValidationError(f"Field {name!r} must be at most {max_length} characters.", field=name)
+    if "\x00" in value:
+        raise ValidationError(f"Field {name!r} must not contain NUL characters.", field=name)
+    if pattern is not None and not pattern.fullmatch(value):
+        raise ValidationError(f"Field {name!r} has an invalid format.", field=name)
+    if choices is not None:
+        options = list(choices)
+        if value not in options:
+            raise ValidationError(
+                f"Field {name!r} must be one of: {', '.join(options)}; got {value[:40]!r}.", field=name
+            )
+    return value
+
+
+def get_bool(body: Mapping[str, Any], name: str, *, default: Any = _UNSET) -> Any:
+    if name not in body:
+        if default is _UNSET:
+            raise ValidationError(f"Field {name!r} is required.", field=name)
+        return default
+    value = body[name]
+    if not isinstance(value, bool):
+        raise ValidationError(f"Field {name!r} must be true or false.", field=name)
+    return value
+
+
+def query_int(query: Mapping[str, str], name: str, *, default: int, minimum: int, maximum: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
+        raise ValidationError(f"Query parameter {name!r} must be a whole number.", field=name)
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        raise ValidationError(
+            f"Query parameter {name!r} must be between {minimum} and {maximum}; got {value}.",
+            field=name,
+        )
+    return value

@@ -1,0 +1,59 @@
+"""Shared fixtures.
+
+HTTP tests run against a local runtime started once per session (real Pyodide, real
+D1, fresh database). Set `EDGEJOBS_BASE_URL` (and `EDGEJOBS_API_TOKEN`) to run them
+against a real `pywrangler dev` or a deployed Worker instead; tests that need to
+control the runtime itself (plant rows, inject faults, restart with other vars) are
+then skipped, and say so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+
+BASE_URL = os.environ.get("EDGEJOBS_BASE_URL", "").rstrip("/")
+TOKEN = os.environ.get("EDGEJOBS_API_TOKEN", TEST_TOKEN if not BASE_URL else "dev-token")
+ALLOWED_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Iterator[LocalRuntime | None]:
+    """The session's local runtime, or None when testing a remote base URL."""
+    if BASE_URL:
+        yield None
+        return
+    with local_runtime(vars={"API_TOKEN": TEST_TOKEN, "CORS_ORIGINS": ALLOWED_ORIGIN}) as rt:
+        yield rt
+
+
+@pytest.fixture(scope="session")
+def base_url(runtime: LocalRuntime | None) -> str:
+    return BASE_URL or (runtime.url if runtime else "")
+
+
+@pytest.fixture
+def local(runtime: LocalRuntime | None) -> LocalRuntime:
+    """The local runtime itself, for tests that plant rows or inject faults."""
+    if runtime is None:
+        pytest.skip("needs the local runtime's control endpoints (EDGEJOBS_BASE_URL is set)")
+    return runtime
+
+
+@pytest.fixture(scope="session")
+def client(base_url: str) -> Iterator[httpx.Client]:
+    """An authorised client."""
+    with httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {TOKEN}"}, timeout=60) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def anon(base_url: str) -> Iterator[httpx.Client]:
+    """A client without credentials."""
+    with httpx.Client(base_url=base_url, timeout=60) as c:
+        yield c
