@@ -37,7 +37,16 @@ def node_env() -> dict[str, str]:
 
 def apply_migrations(persist_to: Path) -> None:
     subprocess.run(
-        [str(NODE_BIN / "wrangler"), "d1", "migrations", "apply", "DB", "--local", "--persist-to", str(persist_to)],
+        [
+            str(NODE_BIN / "wrangler"),
+            "d1",
+            "migrations",
+            "apply",
+            "DB",
+            "--local",
+            "--persist-to",
+            str(persist_to),
+        ],
         cwd=ROOT,
         env=node_env(),
         check=True,
@@ -129,7 +138,9 @@ class LocalRuntime:
     # --- test-only control endpoints (runtime started with --test-endpoints) -----------
     def sql(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         """Run SQL straight on the runtime's D1 (to plant or inspect rows)."""
-        answer = httpx.post(f"{self.url}/__runtime/sql", json={"sql": sql, "params": list(params)}, timeout=60)
+        answer = httpx.post(
+            f"{self.url}/__runtime/sql", json={"sql": sql, "params": list(params)}, timeout=60
+        )
         answer.raise_for_status()
         body = answer.json()
         return body.get("results", body) if isinstance(body, dict) else body

@@ -1,0 +1,69 @@
+"""A D1 binding stand-in over sqlite3 for CPython unit tests of the D1 module.
+
+It mimics what the SDK-wrapped binding returns (`{"results": [...], "meta": {...}}`,
+BLOBs as lists of ints) and D1's error texts. The HTTP tests use the real D1.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+
+class FakeStatement:
+    def __init__(self, db: FakeD1, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self.db, self.sql, self.params = db, sql, params
+
+    def bind(self, *params: Any) -> FakeStatement:
+        return FakeStatement(self.db, self.sql, params)
+
+    async def all(self) -> dict[str, Any]:
+        return self.db.run_one(self)
+
+
+class FakeD1:
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.fail_next: str | None = None  # an error text the next call raises
+
+    def prepare(self, sql: str) -> FakeStatement:
+        return FakeStatement(self, sql)
+
+    def _execute(self, stmt: FakeStatement) -> dict[str, Any]:
+        before = self.conn.total_changes
+        try:
+            cursor = self.conn.execute(stmt.sql, stmt.params)
+            rows = cursor.fetchall()
+        except sqlite3.IntegrityError as exc:
+            raise RuntimeError(f"D1_ERROR: {exc}: SQLITE_CONSTRAINT") from None
+        except sqlite3.Error as exc:
+            raise RuntimeError(f"D1_ERROR: {exc}: SQLITE_ERROR") from None
+        changes = self.conn.total_changes - before
+        results = [{k: list(r[k]) if isinstance(r[k], bytes) else r[k] for k in r.keys()} for r in rows]  # noqa: SIM118 - Row iterates values
+        return {
+            "success": True,
+            "results": results,
+            "meta": {"rows_read": len(rows), "rows_written": changes, "changes": changes, "last_row_id": 0},
+        }
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next:
+            message, self.fail_next = self.fail_next, None
+            raise RuntimeError(message)
+
+    def run_one(self, stmt: FakeStatement) -> dict[str, Any]:
+        self._maybe_fail()
+        return self._execute(stmt)
+
+    async def batch(self, statements: list[FakeStatement]) -> list[dict[str, Any]]:
+        self._maybe_fail()
+        self.conn.execute("BEGIN")
+        try:
+            results = [self._execute(s) for s in statements]
+        except Exception:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return results

@@ -1,0 +1,190 @@
+"""The foundation over HTTP, through the real runtime: routing, auth, errors, headers,
+CORS, the scheduled handler and D1 plumbing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ALLOWED_ORIGIN, TOKEN
+from tests.runtime import LocalRuntime, local_runtime
+
+API_PATHS = [
+    ("GET", "/api/veo/jobs"),
+    ("GET", "/api/export-jobs"),
+    ("GET", "/api/maintenance/runs"),
+    ("PUT", "/api/veo/jobs/some-job"),
+    ("POST", "/api/export-jobs/claim"),
+]
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body
+
+
+def test_unknown_path_is_404(client: httpx.Client) -> None:
+    assert_error(client.get("/nope"), 404, "not_found")
+    assert_error(client.get("/api/nope"), 404, "not_found")
+
+
+def test_wrong_method_is_405_with_allow(client: httpx.Client) -> None:
+    response = client.post("/health")
+    assert_error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET"
+    response = client.patch("/api/veo/jobs/abc", json={})
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == {"GET", "PUT", "DELETE"}
+
+
+@pytest.mark.parametrize(("method", "path"), API_PATHS)
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-token", "Bearer ", "Basic dGVzdA==", "test-token"]
+)
+def test_api_refuses_missing_or_wrong_token(
+    anon: httpx.Client, method: str, path: str, authorization: str | None
+) -> None:
+    headers = {"authorization": authorization} if authorization is not None else {}
+    response = anon.request(method, path, headers=headers, json={})
+    body = assert_error(response, 401, "unauthorized")
+    assert TOKEN not in response.text
+    assert "traceback" not in response.text.lower()
+    assert body["error"]["message"]
+
+
+def test_public_routes_need_no_token(anon: httpx.Client) -> None:
+    assert anon.get("/health").status_code == 200
+    assert anon.get("/openapi.json").json()["openapi"].startswith("3.1")
+
+
+@pytest.fixture(scope="module")
+def locked_runtime(
+    runtime: LocalRuntime | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalRuntime]:
+    """A runtime with no API_TOKEN configured at all."""
+    if runtime is None:
+        pytest.skip("starts its own local runtime without API_TOKEN")
+    persist: Path = tmp_path_factory.mktemp("locked-d1")
+    with local_runtime(persist_to=persist) as locked:
+        yield locked
+
+
+def test_without_configured_token_the_api_fails_closed(locked_runtime: LocalRuntime) -> None:
+    with httpx.Client(base_url=locked_runtime.url, timeout=30) as c:
+        for method, path in API_PATHS:
+            response = c.request(method, path, headers={"authorization": "Bearer anything"}, json={})
+            body = assert_error(response, 401, "unauthorized")
+            assert "API_TOKEN" in body["error"]["message"]
+        assert c.get("/openapi.json").status_code == 200
+        assert c.get("/health").status_code in (200, 503)  # public either way; this D1 is unmigrated
+
+
+def test_invalid_json_is_400(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/export-jobs/claim", content=b'{"runner_id": ', headers={"content-type": "application/json"}
+    )
+    assert_error(response, 400, "invalid_json")
+
+
+def test_non_json_content_type_is_415(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/export-jobs/claim", content=b'{"runner_id": "r"}', headers={"content-type": "text/plain"}
+    )
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_oversized_body_is_413_before_parsing(client: httpx.Client) -> None:
+    body = b'{"x": "' + b"a" * (10 * 1024 * 1024 + 10) + b'"}'
+    response = client.put(
+        f"/api/veo/jobs/big-{uuid.uuid4().hex}", content=body, headers={"content-type": "application/json"}
+    )
+    assert_error(response, 413, "payload_too_large")
+
+
+def test_internal_error_is_500_without_traceback(client: httpx.Client, local: LocalRuntime) -> None:
+    # A SQL bug (here: a table that is suddenly missing) must become a clean 500.
+    local.sql("ALTER TABLE maintenance_runs RENAME TO maintenance_runs_hidden")
+    try:
+        mark = len(local.output)
+        response = client.get("/api/maintenance/runs", headers={"x-request-id": "boom-1"})
+    finally:
+        local.sql("ALTER TABLE maintenance_runs_hidden RENAME TO maintenance_runs")
+    assert_error(response, 500, "internal_error")
+    assert "Traceback" not in response.text and "no such table" not in response.text
+    assert response.headers["x-request-id"] == "boom-1"
+    logged = "\n".join(local.logs_since(mark))
+    assert "no such table" in logged  # the cause is logged, not sent
+
+
+def test_request_id_is_echoed_or_generated(client: httpx.Client) -> None:
+    assert client.get("/health", headers={"x-request-id": "abc-123"}).headers["x-request-id"] == "abc-123"
+    generated = client.get("/health").headers["x-request-id"]
+    assert len(generated) >= 16
+    # An id that could break log lines is replaced, not echoed.
+    assert client.get("/health", headers={"x-request-id": 'a b"c'}).headers["x-request-id"] != 'a b"c'
+
+
+def test_d1_stats_header_counts_d1_work(client: httpx.Client) -> None:
+    stats = dict(part.split("=") for part in client.get("/health").headers["x-d1-stats"].split("; "))
+    assert int(stats["queries"]) >= 1
+    assert int(stats["rows_read"]) >= 1
+    assert client.get("/openapi.json").headers["x-d1-stats"] == "queries=0; rows_read=0; rows_written=0"
+
+
+def test_security_headers(client: httpx.Client) -> None:
+    response = client.get("/health")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "python" not in response.headers.get("server", "").lower()
+    assert "x-powered-by" not in response.headers
+
+
+def test_cors_preflight_for_allowed_origin_only(anon: httpx.Client) -> None:
+    preflight = {"origin": ALLOWED_ORIGIN, "access-control-request-method": "PUT"}
+    response = anon.options("/api/veo/jobs/abc", headers=preflight)
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "PUT" in response.headers["access-control-allow-methods"]
+    assert "authorization" in response.headers["access-control-allow-headers"]
+
+    other = anon.options(
+        "/api/veo/jobs/abc",
+        headers={"origin": "https://evil.example", "access-control-request-method": "PUT"},
+    )
+    assert "access-control-allow-origin" not in other.headers
+    assert other.status_code >= 400
+
+    simple = anon.get("/health", headers={"origin": ALLOWED_ORIGIN})
+    assert simple.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "x-request-id" in simple.headers["access-control-expose-headers"]
+    assert (
+        "access-control-allow-origin"
+        not in anon.get("/health", headers={"origin": "https://evil.example"}).headers
+    )
+
+
+def test_health_reports_database_and_schema_version(anon: httpx.Client) -> None:
+    body = anon.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    migrations = sorted(p.stem for p in (Path(__file__).parents[2] / "migrations").glob("*.sql"))
+    assert body["schema_version"] == migrations[-1]
+
+
+def test_scheduled_route_runs_maintenance(base_url: str, client: httpx.Client, local: LocalRuntime) -> None:
+    cron = "*/5 * * * *"
+    before = client.get("/api/maintenance/runs", params={"limit": 1}).json()["items"]
+    response = httpx.get(f"{base_url}/cdn-cgi/handler/scheduled", params={"cron": cron}, timeout=120)
+    assert response.status_code == 200, response.text
+    runs = client.get("/api/maintenance/runs", params={"limit": 1}).json()["items"]
+    assert runs and runs[0]["trigger"] == cron
+    assert not before or runs[0]["id"] > before[0]["id"]
+    assert runs[0]["finished_at"] is not None
+    assert runs[0]["error"] is None

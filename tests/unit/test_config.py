@@ -1,0 +1,23 @@
+import pytest
+
+from edgejobs.config import Config
+
+
+def test_defaults_when_nothing_is_set() -> None:
+    config = Config.from_env(lambda name: None)
+    assert config.api_token == ""
+    assert config.veo_ttl_completed_seconds == 7 * 86400
+    assert config.export_retry_cap_seconds == 3600
+
+
+def test_vars_are_parsed() -> None:
+    env = {"CORS_ORIGINS": "https://a.example, https://b.example/", "EXPORT_RETRY_BASE_SECONDS": "5"}
+    config = Config.from_env(env.get)
+    assert config.cors_origins == ("https://a.example", "https://b.example")
+    assert config.export_retry_base_seconds == 5
+
+
+@pytest.mark.parametrize("raw", ["ten", "-1", "1.5"])
+def test_bad_var_fails_loudly(raw: str) -> None:
+    with pytest.raises(ValueError, match="EXPORT_RETRY_BASE_SECONDS"):
+        Config.from_env({"EXPORT_RETRY_BASE_SECONDS": raw}.get)

@@ -1,0 +1,68 @@
+import pytest
+
+from edgejobs.db import Database, DatabaseError, Statement, UniqueViolation, to_sql_value, translate_error
+from edgejobs.errors import Conflict, DatabaseUnavailable
+from tests.fake_d1 import FakeD1
+
+
+@pytest.fixture
+def db() -> Database:
+    database = Database(FakeD1())
+    database.binding.conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE, b BLOB, n INTEGER)")
+    return database
+
+
+async def test_values_round_trip_as_plain_python(db: Database) -> None:
+    await db.execute("INSERT INTO t (id, v, b, n) VALUES (?, ?, ?, ?)", 1, None, b"\x00\xff", 2**40)
+    row = await db.first("SELECT v, b, n FROM t WHERE id = ?", 1)
+    assert row == {"v": None, "b": b"\x00\xff", "n": 2**40}
+
+
+async def test_stats_sum_queries_and_rows(db: Database) -> None:
+    await db.execute("INSERT INTO t (id, v) VALUES (1, 'a')")
+    await db.batch([Statement("INSERT INTO t (id, v) VALUES (2, 'b')"), Statement("SELECT * FROM t")])
+    assert db.stats.queries == 3
+    assert db.stats.rows_written == 2
+    assert db.stats.rows_read == 2
+    assert db.stats.header() == "queries=3; rows_read=2; rows_written=2"
+
+
+async def test_batch_is_all_or_nothing(db: Database) -> None:
+    await db.execute("INSERT INTO t (id, v) VALUES (1, 'a')")
+    with pytest.raises(UniqueViolation):
+        await db.batch(
+            [Statement("INSERT INTO t (id, v) VALUES (2, 'b')"), Statement("INSERT INTO t (v) VALUES ('a')")]
+        )
+    assert await db.all("SELECT id FROM t ORDER BY id") == [{"id": 1}]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("D1_ERROR: UNIQUE constraint failed: t.v: SQLITE_CONSTRAINT", UniqueViolation),
+        ("D1_ERROR: CHECK constraint failed: status IN (...)", Conflict),
+        ("D1_ERROR: FOREIGN KEY constraint failed", Conflict),
+        ("D1_ERROR: D1 DB is overloaded. Requests queued for too long.", DatabaseUnavailable),
+        ("Network connection lost.", DatabaseUnavailable),
+        ('D1_ERROR: near "SELEC": syntax error', DatabaseError),
+    ],
+)
+def test_errors_are_translated_by_kind(text: str, expected: type) -> None:
+    assert type(translate_error(RuntimeError(text))) is expected
+
+
+async def test_unavailable_database_becomes_503_with_retry_after(db: Database) -> None:
+    db.binding.fail_next = "D1_ERROR: D1 DB is overloaded. Requests queued for too long."
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await db.execute("SELECT 1")
+    assert caught.value.status == 503
+    assert "retry-after" in caught.value.headers
+
+
+def test_bind_values_are_normalised_and_checked() -> None:
+    assert to_sql_value(True) == 1
+    assert to_sql_value(bytearray(b"x")) == b"x"
+    with pytest.raises(ValueError):
+        to_sql_value(2**60)
+    with pytest.raises(TypeError):
+        to_sql_value({"a": 1})

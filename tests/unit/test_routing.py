@@ -1,0 +1,43 @@
+import pytest
+
+from edgejobs.errors import MethodNotAllowed, NotFound
+from edgejobs.routing import Route, Router, compile_template
+
+
+async def _handler(ctx: object, **params: str) -> None:  # pragma: no cover - never called
+    return None
+
+
+def router() -> Router:
+    return Router(
+        [
+            Route("GET", "/api/things", _handler),
+            Route("GET", "/api/things/{thing_id}", _handler),
+            Route("DELETE", "/api/things/{thing_id}", _handler),
+            Route("POST", "/api/things/{thing_id}/run", _handler),
+        ]
+    )
+
+
+def test_path_parameters_are_extracted() -> None:
+    route, params = router().match("GET", "/api/things/abc-1")
+    assert route.template == "/api/things/{thing_id}"
+    assert params == {"thing_id": "abc-1"}
+
+
+def test_wrong_method_is_405_with_allow() -> None:
+    with pytest.raises(MethodNotAllowed) as caught:
+        router().match("PUT", "/api/things/x")
+    assert caught.value.headers["allow"] == "DELETE, GET"
+
+
+def test_no_match_is_404() -> None:
+    for path in ["/api/thing", "/api/things/a/b", "/api/things/x/run/extra", "/"]:
+        with pytest.raises(NotFound):
+            router().match("GET", path)
+
+
+def test_literal_parts_are_escaped() -> None:
+    pattern = compile_template("/openapi.json")
+    assert pattern.match("/openapi.json")
+    assert not pattern.match("/openapiXjson")

@@ -1,0 +1,59 @@
+import pytest
+
+from edgejobs.errors import InvalidJson, ValidationError
+from edgejobs.validation import check_str, get_int, parse_json, query_int, reject_unknown
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"\xff\xfe",
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b'{"a": 1e400}',
+        b'{"a": 1, "a": 2}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
+def test_hostile_json_is_invalid_json(body: bytes) -> None:
+    with pytest.raises(InvalidJson):
+        parse_json(body)
+
+
+def test_deep_but_allowed_nesting_parses() -> None:
+    assert parse_json(b"[" * 200 + b"]" * 200) is not None
+    assert parse_json(b'{"s": "[[[[[[[[[[[[[["}') == {"s": "[[[[[[[[[[[[[["}
+
+
+def test_integers_are_strict() -> None:
+    with pytest.raises(ValidationError):
+        get_int({"n": True}, "n")
+    with pytest.raises(ValidationError):
+        get_int({"n": 1.0}, "n")
+    with pytest.raises(ValidationError, match="between 0 and 10"):
+        get_int({"n": 11}, "n", minimum=0, maximum=10)
+    assert get_int({}, "n", default=3) == 3
+
+
+def test_strings_are_stripped_capped_and_named() -> None:
+    assert check_str("  a  ", "k") == "a"
+    with pytest.raises(ValidationError) as caught:
+        check_str("x" * 11, "key", max_length=10)
+    assert caught.value.field == "key"
+    with pytest.raises(ValidationError):
+        check_str("   ", "key")
+    with pytest.raises(ValidationError):
+        check_str("a\x00b", "key")
+
+
+def test_unknown_fields_are_rejected_by_name() -> None:
+    with pytest.raises(ValidationError) as caught:
+        reject_unknown({"a": 1, "zz": 2}, ["a"])
+    assert caught.value.field == "zz"
+
+
+@pytest.mark.parametrize("raw", ["-1", "abc", "1e3", "0", "201", "9" * 40])
+def test_query_integers_are_bounded(raw: str) -> None:
+    with pytest.raises(ValidationError):
+        query_int({"limit": raw}, "limit", default=50, minimum=1, maximum=200)
