@@ -20,7 +20,9 @@ help:
 
 # --- installation (idempotent; re-runs only when a lock file changes) -------------------
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@# `npm ci` trips over npm's lock-file bug with nested optional platform packages (workerd-darwin-*);
+	@# `npm install --no-save` installs the locked versions and leaves the lock file alone.
+	npm install --no-save --no-audit --no-fund
 	@touch $@
 
 $(UV):

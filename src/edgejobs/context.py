@@ -36,7 +36,9 @@ class RequestContext:
 
     async def json(self, limit: int | None = None, *, required: bool = True) -> Any:
         """The body parsed as strict JSON (415 unless it is declared `application/json`)."""
-        data = await self.body(limit)
+        return self._parse_json(await self.body(limit), required=required)
+
+    def _parse_json(self, data: bytes, *, required: bool) -> Any:
         if not data.strip():
             if required:
                 raise ValidationError("A JSON request body is required.")
@@ -51,11 +53,12 @@ class RequestContext:
     async def json_object(
         self, allowed: tuple[str, ...] | None = None, limit: int | None = None, *, required: bool = True
     ) -> dict[str, Any]:
-        """The body as a JSON object; with `allowed`, any other field is a 400."""
-        value = await self.json(limit, required=required)
-        if value is None:
+        """The body as a JSON object; with `allowed`, any other field is a 400. An absent
+        body is `{}` when not required; a body of `null` is never an object (400)."""
+        data = await self.body(limit)
+        if not data.strip() and not required:
             return {}
-        body = expect_object(value)
+        body = expect_object(self._parse_json(data, required=True))
         if allowed is not None:
             reject_unknown(body, allowed)
         return body

@@ -7,7 +7,8 @@ D1 reports reading and writing, for the `x-d1-stats` header.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,31 @@ MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer that survives the trip throu
 class Statement:
     sql: str
     params: Sequence[SqlValue] = ()
+
+
+_NAMED_PARAMETER = re.compile(r":([a-z_][a-z0-9_]*)")
+
+
+def named(sql: str, values: Mapping[str, object]) -> Statement:
+    """A statement written with `:name` placeholders, for D1, which binds only `?` and `?NNN`.
+
+    Each distinct name becomes one numbered parameter (`?1`, `?2`, … in order of first use),
+    so a value used several times is bound once; names in `values` that the SQL does not use
+    are ignored, and a name the SQL uses but `values` lacks is a KeyError (a bug). Text inside
+    '…' string literals is left alone."""
+    numbers: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"no value for SQL parameter :{name}")
+        return f"?{numbers.setdefault(name, len(numbers) + 1)}"
+
+    parts = sql.split("'")  # even parts are outside string literals ('' escapes split evenly)
+    for i in range(0, len(parts), 2):
+        parts[i] = _NAMED_PARAMETER.sub(number, parts[i])
+    params = [to_sql_value(values[name]) for name in numbers]  # insertion order = ?N order
+    return Statement("'".join(parts), params)
 
 
 @dataclass
@@ -155,6 +181,10 @@ class Database:
         result = _result(raw)
         self.stats.add(result)
         return result
+
+    async def run(self, statement: Statement) -> Result:
+        """Run one prepared `Statement` (e.g. from `named`)."""
+        return await self.execute(statement.sql, *statement.params)
 
     async def all(self, sql: str, *params: object) -> list[dict[str, Any]]:
         return (await self.execute(sql, *params)).rows

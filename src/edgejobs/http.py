@@ -58,3 +58,16 @@ def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | 
 
 def empty_response(status: int = 204, headers: Mapping[str, str] | None = None) -> HttpResponse:
     return HttpResponse(status, b"", dict(headers or {}))
+
+
+def parse_entity_tags(value: str) -> list[str] | None:
+    """An `If-Match`/`If-None-Match` value: None for `*`, else its entity tags as sent
+    (`"abc"`, `W/"abc"`). A bare tag without quotes is taken as if quoted."""
+    if value.strip() == "*":
+        return None
+    tags = []
+    for part in value.split(","):
+        tag = part.strip()
+        if tag:
+            tags.append(tag if tag.startswith(('"', 'W/"')) else f'"{tag}"')
+    return tags

@@ -3,7 +3,7 @@ place a newcomer can read top to bottom."""
 
 from __future__ import annotations
 
-from . import maintenance, service
+from . import export_jobs, maintenance, service, veo_jobs
 from .app import App, Env
 from .clock import now_ms
 from .config import Config
@@ -13,11 +13,21 @@ from .routing import Route
 API_ROUTES: list[Route] = [
     service.HEALTH_ROUTE,
     *maintenance.ROUTES,
+    *veo_jobs.ROUTES,
+    *export_jobs.ROUTES,
 ]
 SCHEMAS: dict[str, object] = {
     **maintenance.SCHEMAS,
+    **veo_jobs.SCHEMAS,
+    **export_jobs.SCHEMAS,
 }
-MAINTENANCE_TASKS: list[tuple[str, maintenance.Task]] = []
+MAINTENANCE_TASKS: list[tuple[str, maintenance.Task]] = [
+    ("veo_jobs_expired", veo_jobs.expire_veo_jobs),
+    ("export_leases_recovered", export_jobs.recover_expired_leases),
+    ("export_jobs_queue_expired", export_jobs.expire_stale_pending),
+    ("export_jobs_purged", export_jobs.purge_finished_export_jobs),
+    ("idempotency_keys_deleted", export_jobs.delete_expired_idempotency_keys),
+]
 
 ROUTES = [*API_ROUTES, service.openapi_route(API_ROUTES, SCHEMAS)]
 

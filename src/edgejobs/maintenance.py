@@ -42,11 +42,12 @@ class Budget:
             deadline=time.monotonic() + config.maintenance_time_budget_ms / 1000,
         )
 
-    def spend(self) -> bool:
-        """Take one statement from the budget; False when the run must stop."""
-        if self.statements >= self.max_statements or time.monotonic() >= self.deadline:
+    def spend(self, statements: int = 1) -> bool:
+        """Take `statements` (e.g. every statement of one batch) from the budget; False, taking
+        nothing, when they do not fit or time is up: the run must stop."""
+        if self.statements + statements > self.max_statements or time.monotonic() >= self.deadline:
             return False
-        self.statements += 1
+        self.statements += statements
         return True
 
 
@@ -60,18 +61,33 @@ Task = Callable[[Database, Config, int, Budget], Awaitable[TaskOutcome]]
 """`task(db, config, now_ms, budget)`: do bounded work, say how much and whether more is due."""
 
 
-async def delete_in_chunks(db: Database, budget: Budget, sql: str, *params: object) -> TaskOutcome:
-    """Run a chunked `DELETE … LIMIT ?` (chunk size bound last) until nothing is due or the
-    budget is spent."""
+async def repeat_in_chunks(
+    budget: Budget, step: Callable[[int], Awaitable[int]], statements_per_step: int = 1
+) -> TaskOutcome:
+    """Call `step(chunk_rows)`, which handles up to that many rows with at most
+    `statements_per_step` D1 statements and returns how many it handled, until a step
+    handles less than a full chunk (nothing more is due) or the budget is spent."""
     outcome = TaskOutcome()
     while True:
-        if not budget.spend():
+        if not budget.spend(statements_per_step):
             outcome.more = True
             return outcome
-        result = await db.execute(sql, *params, budget.chunk_rows)
-        outcome.count += result.changes
-        if result.changes < budget.chunk_rows:
+        handled = await step(budget.chunk_rows)
+        outcome.count += handled
+        if handled < budget.chunk_rows:
             return outcome
+
+
+async def delete_in_chunks(db: Database, budget: Budget, sql: str, *params: object) -> TaskOutcome:
+    """Run a chunked `DELETE … LIMIT ?` (chunk size bound last) until nothing is due or the
+    budget is spent. D1's `changes` also counts rows an `ON DELETE CASCADE` removed, so a
+    DELETE that cascades should end in `RETURNING <a column>`: the rows it returns are counted."""
+
+    async def delete_chunk(chunk_rows: int) -> int:
+        result = await db.execute(sql, *params, chunk_rows)
+        return len(result.rows) or result.changes
+
+    return await repeat_in_chunks(budget, delete_chunk)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from .context import RequestContext
 from .db import DatabaseError
 from .errors import DatabaseUnavailable
 from .http import HttpResponse, json_response
+from .maintenance import LAST_RUN_SQL, RUN_SCHEMA, render_run
 from .openapi import build_document, json_content, ref
 from .routing import Route
 
@@ -15,27 +16,35 @@ LAST_MIGRATION_SQL = "SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1"
 
 
 async def health(ctx: RequestContext) -> HttpResponse:
-    """D1 answers and the schema is migrated; 503 otherwise."""
+    """D1 answers and the schema is migrated (503 otherwise); the last maintenance run."""
     try:
-        row = await ctx.db.first(LAST_MIGRATION_SQL)
+        migration = await ctx.db.first(LAST_MIGRATION_SQL)
+        last_run = await ctx.db.first(LAST_RUN_SQL)
     except (DatabaseError, DatabaseUnavailable) as exc:
         reason = "no migrations applied" if "no such table" in str(exc) else "unavailable"
         return json_response(
-            {"status": "error", "database": reason, "schema_version": None},
+            {"status": "error", "database": reason, "schema_version": None, "last_maintenance_run": None},
             503,
             {"retry-after": "5"},
         )
-    version = row["name"].removesuffix(".sql") if row else None
-    return json_response({"status": "ok", "database": "ok", "schema_version": version})
+    return json_response(
+        {
+            "status": "ok",
+            "database": "ok",
+            "schema_version": migration["name"].removesuffix(".sql") if migration else None,
+            "last_maintenance_run": render_run(last_run) if last_run else None,
+        }
+    )
 
 
 HEALTH_SCHEMA = {
     "type": "object",
-    "required": ["status", "database", "schema_version"],
+    "required": ["status", "database", "schema_version", "last_maintenance_run"],
     "properties": {
         "status": {"type": "string", "enum": ["ok", "error"]},
         "database": {"type": "string"},
         "schema_version": {"type": ["string", "null"]},
+        "last_maintenance_run": {"anyOf": [RUN_SCHEMA, {"type": "null"}]},
     },
 }
 

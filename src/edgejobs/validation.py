@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from .errors import InvalidJson, ValidationError
 
@@ -156,6 +157,8 @@ def check_str(
         raise ValidationError(f"Field {name!r} must be at most {max_length} characters.", field=name)
     if "\x00" in value:
         raise ValidationError(f"Field {name!r} must not contain NUL characters.", field=name)
+    if not is_unicode(value):
+        raise ValidationError(f"Field {name!r} must not contain unpaired surrogates.", field=name)
     if pattern is not None and not pattern.fullmatch(value):
         raise ValidationError(f"Field {name!r} has an invalid format.", field=name)
     if choices is not None:
@@ -165,6 +168,27 @@ def check_str(
                 f"Field {name!r} must be one of: {', '.join(options)}; got {value[:40]!r}.", field=name
             )
     return value
+
+
+def is_unicode(text: str) -> bool:
+    """False for text holding an unpaired surrogate (a legal JSON escape such as `"\\ud800"`,
+    but not encodable as UTF-8, so neither storable as D1 text nor sendable back)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def path_param(raw: str, name: str) -> str:
+    """A path segment as the router captured it (still percent-encoded), decoded; a 400
+    naming it when the escapes are not UTF-8. Callers then check the decoded value."""
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            f"Path parameter {name!r} is not valid percent-encoded UTF-8.", field=name
+        ) from None
 
 
 def get_bool(body: Mapping[str, Any], name: str, *, default: Any = _UNSET) -> Any:

@@ -1,6 +1,14 @@
 import pytest
 
-from edgejobs.db import Database, DatabaseError, Statement, UniqueViolation, to_sql_value, translate_error
+from edgejobs.db import (
+    Database,
+    DatabaseError,
+    Statement,
+    UniqueViolation,
+    named,
+    to_sql_value,
+    translate_error,
+)
 from edgejobs.errors import Conflict, DatabaseUnavailable
 from tests.fake_d1 import FakeD1
 
@@ -66,3 +74,18 @@ def test_bind_values_are_normalised_and_checked() -> None:
         to_sql_value(2**60)
     with pytest.raises(TypeError):
         to_sql_value({"a": 1})
+
+
+def test_named_parameters_become_numbered_ones_bound_once() -> None:
+    statement = named(
+        "SELECT :a, :b, ':not_a_param', 'it''s :x', :a WHERE :b", {"a": 1, "b": True, "unused": 3}
+    )
+    assert statement.sql == "SELECT ?1, ?2, ':not_a_param', 'it''s :x', ?1 WHERE ?2"
+    assert list(statement.params) == [1, 1]
+    with pytest.raises(KeyError, match="missing"):
+        named("SELECT :missing", {})
+
+
+async def test_named_statements_run(db: Database) -> None:
+    await db.run(named("INSERT INTO t (id, v, n) VALUES (:id, :v, :id * 2)", {"id": 7, "v": "x"}))
+    assert await db.first("SELECT id, v, n FROM t") == {"id": 7, "v": "x", "n": 14}

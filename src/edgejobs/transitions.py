@@ -1,0 +1,247 @@
+"""The export job state machine, written once: which action moves a job from which
+statuses to which, and the one compare-and-set batch that applies any of them.
+
+    action        from                  to                       who
+    claim         pending (due)         processing               a runner
+    heartbeat     processing            processing               the runner holding it
+    complete      processing            complete                 the runner holding it
+    fail          processing            pending (retry) | error  the runner holding it
+    expire_lease  processing (expired)  pending (retry) | error  the cron
+    retry         error, cancelled      pending                  anyone
+    cancel        pending, processing   cancelled                anyone
+    expire        pending (stale)       error                    the cron (queue TTL)
+
+Every action is one `UPDATE export_jobs … WHERE <rows> AND status IN (<from>) [AND
+<guard>] RETURNING *`: a compare-and-set on the status (and, for a runner's actions, on
+`runner_id`), so of two racing requests exactly one wins. The batch's second statement
+records the event for the rows the UPDATE changed (see events.py), so a lost race writes
+nothing at all. Callers learn what happened from the returned rows alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import ids
+from .config import Config
+from .db import Database, named
+from .errors import ApiError, Conflict, LeaseLost, NotFound
+from .events import event_after_change
+
+JOB_KIND = "export"
+TABLE = "export_jobs"
+
+PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED = "pending", "processing", "complete", "error", "cancelled"
+STATUSES = (PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED)
+FINISHED = (COMPLETE, ERROR, CANCELLED)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One row of the state machine."""
+
+    name: str
+    sources: tuple[str, ...]  # statuses the action applies to
+    targets: tuple[str, ...]  # statuses it can lead to (two: the retry rule decides)
+    event: str | None  # the job_events.event it records; None: no status change (heartbeat)
+    assignments: str  # SQL SET fragment, evaluated against the row as it was
+    runner_scoped: bool = False  # only the runner holding the job may act: else `lease_lost`
+    guard: str = ""  # extra WHERE condition (`AND …`)
+    event_data: str = "NULL"  # SQL expression over the changed row: the event's `data`
+
+
+# The retry rule, shared by /fail and lease recovery. SQLite evaluates every SET expression
+# against the row as it was before the UPDATE, so WILL_RETRY means the same in every line.
+# Backoff: base · 2^retry_count, capped; `<<` because SQLite has no pow() by default.
+WILL_RETRY = "(:retryable AND retry_count < max_retries)"
+RETRY_RULE = f"""
+    status = CASE WHEN {WILL_RETRY} THEN 'pending' ELSE 'error' END,
+    retry_count = retry_count + CASE WHEN {WILL_RETRY} THEN 1 ELSE 0 END,
+    available_at = CASE WHEN {WILL_RETRY}
+        THEN :now + min(:retry_base_ms << retry_count, :retry_cap_ms) ELSE available_at END,
+    progress = CASE WHEN {WILL_RETRY} THEN 0 ELSE progress END,
+    runner_id = CASE WHEN {WILL_RETRY} THEN NULL ELSE runner_id END,
+    runpod_job_id = CASE WHEN {WILL_RETRY} THEN NULL ELSE runpod_job_id END,
+    lease_seconds = CASE WHEN {WILL_RETRY} THEN NULL ELSE lease_seconds END,
+    completed_at = CASE WHEN {WILL_RETRY} THEN NULL ELSE :now END,
+    lease_expires_at = NULL,
+    error = :error"""
+RETRY_DATA_FIELDS = """'error', error, 'retry_count', retry_count,
+    'retry_at', CASE WHEN status = 'pending' THEN available_at END"""
+
+CLAIM = Action(
+    "claim",
+    (PENDING,),
+    (PROCESSING,),
+    "claimed",
+    """status = 'processing', runner_id = :runner_id, lease_seconds = :lease_seconds,
+    lease_expires_at = :now + :lease_seconds * 1000, started_at = :now""",
+    event_data="json_object('runner_id', runner_id, 'lease_expires_at', lease_expires_at)",
+)
+HEARTBEAT = Action(
+    "heartbeat",
+    (PROCESSING,),
+    (PROCESSING,),
+    None,
+    # A lower progress than recorded is ignored: progress never decreases within an attempt.
+    """progress = max(progress, coalesce(:progress, 0)),
+    runpod_job_id = coalesce(:runpod_job_id, runpod_job_id),
+    lease_expires_at = :now + lease_seconds * 1000""",
+    runner_scoped=True,
+)
+COMPLETE_ACTION = Action(
+    "complete",
+    (PROCESSING,),
+    (COMPLETE,),
+    "completed",
+    """status = 'complete', progress = 100, output_video_key = :output_video_key,
+    completed_at = :now, lease_expires_at = NULL, error = NULL""",
+    runner_scoped=True,
+    event_data="json_object('runner_id', runner_id, 'output_video_key', output_video_key)",
+)
+FAIL = Action(
+    "fail",
+    (PROCESSING,),
+    (PENDING, ERROR),
+    "failed",
+    RETRY_RULE,
+    runner_scoped=True,
+    event_data=f"""json_object({RETRY_DATA_FIELDS}, 'runner_id', :runner_id,
+        'retryable', json(CASE WHEN :retryable THEN 'true' ELSE 'false' END))""",
+)
+EXPIRE_LEASE = Action(
+    "expire_lease",
+    (PROCESSING,),
+    (PENDING, ERROR),
+    "lease_expired",
+    RETRY_RULE,
+    guard="AND lease_expires_at <= :now",  # a heartbeat since the cron looked keeps the job
+    event_data=f"json_object({RETRY_DATA_FIELDS})",
+)
+RETRY = Action(
+    "retry",
+    (ERROR, CANCELLED),
+    (PENDING,),
+    "retried",
+    # A manual retry starts over: a fresh retry budget, claimable now, no trace of the last
+    # attempt on the row (its history stays in the events).
+    """status = 'pending', retry_count = 0, available_at = :now, progress = 0, error = NULL,
+    runner_id = NULL, runpod_job_id = NULL, lease_seconds = NULL, lease_expires_at = NULL,
+    output_video_key = NULL, started_at = NULL, completed_at = NULL""",
+)
+CANCEL = Action(
+    "cancel",
+    (PENDING, PROCESSING),
+    (CANCELLED,),
+    "cancelled",
+    "status = 'cancelled', lease_expires_at = NULL, completed_at = :now",
+)
+EXPIRE_QUEUED = Action(
+    "expire",
+    (PENDING,),
+    (ERROR,),
+    "expired",
+    "status = 'error', error = :error, completed_at = :now",
+    guard="AND available_at <= :cutoff",
+    event_data="json_object('error', error)",
+)
+
+ACTIONS = {
+    a.name: a for a in (CLAIM, HEARTBEAT, COMPLETE_ACTION, FAIL, EXPIRE_LEASE, RETRY, CANCEL, EXPIRE_QUEUED)
+}
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Which rows an action applies to: the UPDATE's condition, and how the event INSERT
+    finds those rows again cheaply (it adds `transition_id = :transition_id`)."""
+
+    update_where: str
+    event_where: str
+
+
+ONE_JOB = Rows("id = :job_id", "id = :job_id")
+JOB_LIST = Rows(
+    "id IN (SELECT value FROM json_each(:job_ids))", "id IN (SELECT value FROM json_each(:job_ids))"
+)
+
+# Claimable: pending and due, optionally of some types; oldest due first (index
+# export_jobs_claimable). The outer UPDATE re-checks `status = 'pending'` (the CAS).
+CLAIMABLE = """FROM export_jobs
+    WHERE status = 'pending' AND available_at <= :now
+      AND (:types IS NULL OR type IN (SELECT value FROM json_each(:types)))"""
+NEXT_CLAIMABLE = Rows(
+    f"id = (SELECT id {CLAIMABLE} ORDER BY available_at, created_at LIMIT 1)",
+    # The claimed id is unknown to the event INSERT; the runner index finds the row.
+    "runner_id = :runner_id AND status = 'processing'",
+)
+ANY_CLAIMABLE_SQL = f"SELECT 1 AS found {CLAIMABLE} LIMIT 1"
+
+# `+status`: the compare-and-set must not steer the query planner. Rows are found by id (or
+# by the claim subquery); without the `+`, SQLite may prefer a (status, …) index for a list
+# of ids and walk every job in that status.
+TRANSITION_SQL = """
+UPDATE export_jobs
+SET previous_status = status, transition_id = :transition_id, updated_at = :now,
+    {assignments}
+WHERE {where} AND +status IN ({sources}) {guard}
+RETURNING *
+"""
+
+
+def retry_settings(config: Config) -> dict[str, int]:
+    """The backoff vars as bound values. The base is capped first so the shifted value
+    stays far from 64-bit overflow whatever the vars say."""
+    cap_ms = config.export_retry_cap_seconds * 1000
+    return {"retry_base_ms": min(config.export_retry_base_seconds * 1000, cap_ms), "retry_cap_ms": cap_ms}
+
+
+def transition_sql(action: Action, rows: Rows) -> str:
+    sources = ", ".join(f"'{status}'" for status in action.sources)  # constants, not input
+    guard = f"AND runner_id = :runner_id {action.guard}" if action.runner_scoped else action.guard
+    return TRANSITION_SQL.format(
+        assignments=action.assignments, where=rows.update_where, sources=sources, guard=guard
+    )
+
+
+async def apply(
+    db: Database, action: Action, rows: Rows, values: Mapping[str, object]
+) -> list[dict[str, Any]]:
+    """Apply `action` to `rows` in one batch: the conditional UPDATE and, if the action
+    records events, the event of every row it changed. Returns the changed rows (empty
+    when nothing was in an allowed state: nothing was written)."""
+    bound = {**values, "transition_id": ids.token(), "job_kind": JOB_KIND, "event": action.event}
+    statements = [named(transition_sql(action, rows), bound)]
+    if action.event is not None:
+        statements.append(event_after_change(TABLE, rows.event_where, bound, action.event_data))
+    results = await db.batch(statements)
+    return results[0].rows
+
+
+def job_list(job_ids: list[str]) -> dict[str, str]:
+    """The bound value for `JOB_LIST`."""
+    return {"job_ids": json.dumps(job_ids)}
+
+
+def refusal(action: Action, job: Mapping[str, Any] | None, job_id: str, runner_id: str | None) -> ApiError:
+    """Why `action` changed nothing, given the job as it is now (None: it does not exist)."""
+    if job is None:
+        return NotFound(f"No export job {job_id}.")
+    status = job["status"]
+    holds = status == PROCESSING and job["runner_id"] == runner_id
+    if status in action.sources and (holds or not action.runner_scoped):
+        return Conflict(f"Export job {job_id} changed while this request ran (it is {status}); try again.")
+    if action.runner_scoped and not holds:
+        holder = f" by runner {job['runner_id']!r}" if status == PROCESSING else ""
+        return LeaseLost(
+            f"Runner {runner_id!r} no longer holds export job {job_id}: it is {status}{holder}.",
+            details={"status": status},
+        )
+    return Conflict(
+        f"Cannot {action.name} export job {job_id}: it is {status}; "
+        f"{action.name} applies to {' or '.join(action.sources)} jobs.",
+        details={"status": status, "allowed_from": list(action.sources)},
+    )

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// edgejobs local runtime: serves the Python Worker in wrangler.toml like `wrangler dev`, offline.
+//
+//   node tools/runtime/server.mjs [--config wrangler.toml] [--port N] [--host 127.0.0.1]
+//        [--persist-to DIR] [--env-file PATH | --no-env-file] [--var NAME=VALUE]...
+//        [--no-cron] [--test-endpoints]
+//
+// Python runs in the real Pyodide (npm `pyodide`, the build Python Workers use) and D1 is
+// Miniflare's real D1 engine, persisted where `wrangler d1 ... --local` looks. See
+// runtime.mjs for the serving side.
+//
+// This file only parses the command line. Node runs Python without JSPI (WebAssembly stack
+// switching) unless started with `node --experimental-wasm-jspi`: workerd calls Python with
+// JSPI, but Node 22's implementation makes every asyncio step ~10x slower, and only
+// `pyodide.ffi.run_sync` needs it. python.mjs uses JSPI whenever the flag is on.
+
+import { USAGE, UsageError, parseArgs } from "./args.mjs";
+
+let opts;
+try {
+  opts = parseArgs(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (opts.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const startedAt = performance.timeOrigin;
+const { runRuntime } = await import("./runtime.mjs");
+await runRuntime(opts, { startedAt });
