@@ -25,4 +25,4 @@ class Default(WorkerEntrypoint):
         return Response(answer.body or None, status=answer.status, headers=answer.headers)
 
     async def scheduled(self, controller, env, ctx):
-        await run_scheduled(self._env(), controller.cron, int(controller.scheduledTime))
+        await run_scheduled(self._env(), controller.cron)

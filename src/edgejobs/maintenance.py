@@ -20,7 +20,7 @@ from .context import RequestContext
 from .db import Database
 from .http import HttpResponse, json_response
 from .logs import emit
-from .openapi import PAGE_PARAMETERS, json_content, page_schema
+from .openapi import PAGE_PARAMETERS, json_content, page_schema, ref
 from .pagination import page_request, page_response
 from .routing import Route
 
@@ -44,11 +44,27 @@ class Budget:
 
     def spend(self, statements: int = 1) -> bool:
         """Take `statements` (e.g. every statement of one batch) from the budget; False, taking
-        nothing, when they do not fit or time is up: the run must stop."""
-        if self.statements + statements > self.max_statements or time.monotonic() >= self.deadline:
+        nothing, when they do not fit or time is up: the run must stop. A budget that has
+        statements at all always allows its first step, so a step larger than a small share
+        still makes progress (overshooting by less than one step)."""
+        if self.max_statements <= 0 or time.monotonic() >= self.deadline:
+            return False
+        if self.statements and self.statements + statements > self.max_statements:
             return False
         self.statements += statements
         return True
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.max_statements - self.statements)
+
+    def share(self, statements: int) -> Budget:
+        """A sub-budget of at most `statements` of what is left (same chunk size and deadline);
+        hand it back with `settle`."""
+        return Budget(self.chunk_rows, min(statements, self.remaining), self.deadline)
+
+    def settle(self, share: Budget) -> None:
+        self.statements += share.statements
 
 
 @dataclass
@@ -94,9 +110,15 @@ async def delete_in_chunks(db: Database, budget: Budget, sql: str, *params: obje
 class RunRecord:
     trigger: str
     started_at: int
+    id: int | None = None
+    finished_at: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
     more: bool = False
     error: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        """The run as `maintenance_runs` stores it (what `render_run` takes)."""
+        return {**self.__dict__, "counts": json.dumps(self.counts), "more": int(self.more)}
 
 
 INSERT_RUN_SQL = "INSERT INTO maintenance_runs (trigger, started_at) VALUES (?, ?) RETURNING id"
@@ -106,26 +128,46 @@ FINISH_RUN_SQL = "UPDATE maintenance_runs SET finished_at = ?, counts = ?, more 
 async def run_maintenance(
     db: Database, config: Config, trigger: str, now: int, tasks: list[tuple[str, Task]]
 ) -> RunRecord:
-    """Run every task within one budget and record the run. A failing task is recorded
-    and the remaining tasks still run."""
+    """Run every task within one budget and record the run.
+
+    Two passes: first every task gets an equal share of the statement budget, so a large
+    backlog in one task (100k expired VEO jobs) cannot starve the others (a stuck lease
+    waiting for recovery); then what is left goes, in order, to tasks that still have work.
+    A failing task is recorded and the others still run; the next run continues."""
     record = RunRecord(trigger=trigger, started_at=now)
     row = await db.first(INSERT_RUN_SQL, trigger, now)
-    run_id = row["id"] if row else None
+    record.id = row["id"] if row else None
     budget = Budget.from_config(config)
-    errors: list[str] = []
-    for name, task in tasks:
-        try:
-            outcome = await task(db, config, now, budget)
-        except Exception as exc:  # noqa: BLE001 - one task's failure must not stop the others
-            errors.append(f"{name}: {exc}")
-            emit("error", "maintenance task failed", task=name, error=str(exc))
-            record.more = True
-            continue
-        record.counts[name] = outcome.count
-        record.more = record.more or outcome.more
-    record.error = "; ".join(errors) or None
+    errors: dict[str, str] = {}
+    pending = list(tasks)
+    for share in (max(1, budget.max_statements // max(1, len(tasks))), None):
+        still_due: list[tuple[str, Task]] = []
+        for name, task in pending:
+            if name in errors:
+                continue
+            part = budget.share(budget.remaining if share is None else share)
+            try:
+                outcome = await task(db, config, now, part)
+            except Exception as exc:  # noqa: BLE001 - one task's failure must not stop the others
+                errors[name] = f"{name}: {exc}"
+                emit("error", "maintenance task failed", task=name, error=str(exc))
+                outcome = TaskOutcome(more=True)
+            finally:
+                budget.settle(part)
+            record.counts[name] = record.counts.get(name, 0) + outcome.count
+            if outcome.more:
+                still_due.append((name, task))
+        pending = still_due
+    record.more = bool(pending) or bool(errors)
+    record.error = "; ".join(errors.values()) or None
+    record.finished_at = now_ms()
     await db.execute(
-        FINISH_RUN_SQL, now_ms(), json.dumps(record.counts), int(record.more), record.error, run_id
+        FINISH_RUN_SQL,
+        record.finished_at,
+        json.dumps(record.counts),
+        int(record.more),
+        record.error,
+        record.id,
     )
     emit(
         "info", "maintenance run", trigger=trigger, counts=record.counts, more=record.more, error=record.error
@@ -181,6 +223,33 @@ RUN_SCHEMA = {
         "error": {"type": ["string", "null"]},
     },
 }
+
+
+def run_now_route(tasks: list[tuple[str, Task]]) -> Route:
+    """`POST /api/maintenance/runs`: one bounded run now, recorded with trigger `manual`."""
+
+    async def run_maintenance_now(ctx: RequestContext) -> HttpResponse:
+        await ctx.json_object(allowed=(), required=False)  # no parameters; `{}` or no body
+        record = await run_maintenance(ctx.db, ctx.config, "manual", ctx.now, tasks)
+        return json_response(render_run(record.as_row()), 201)
+
+    return Route(
+        "POST",
+        "/api/maintenance/runs",
+        run_maintenance_now,
+        {
+            "summary": "Run maintenance now (bounded like a cron run)",
+            "tags": ["maintenance"],
+            "requestBody": {
+                "required": False,
+                "content": json_content({"type": "object", "additionalProperties": False}),
+            },
+            "responses": {
+                "201": {"description": "The finished run", "content": json_content(ref("MaintenanceRun"))}
+            },
+        },
+    )
+
 
 ROUTES = [
     Route(

@@ -1,0 +1,81 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edgejobs.config import Config
+from edgejobs.db import Database
+from edgejobs.maintenance import Budget, TaskOutcome, repeat_in_chunks, run_maintenance
+from tests.fake_d1 import FakeD1
+
+MIGRATION = (Path(__file__).parents[2] / "migrations" / "0001_maintenance_runs.sql").read_text()
+
+
+@pytest.fixture
+def db() -> Database:
+    database = Database(FakeD1())
+    database.binding.conn.executescript(MIGRATION)
+    return database
+
+
+def backlog_task(rows: int, per_step: int = 1) -> Any:
+    """A task with `rows` rows due, handled in chunks."""
+    state = {"left": rows}
+
+    async def task(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
+        async def step(chunk: int) -> int:
+            handled = min(chunk, state["left"])
+            state["left"] -= handled
+            return handled
+
+        return await repeat_in_chunks(budget, step, statements_per_step=per_step)
+
+    task.state = state  # type: ignore[attr-defined]
+    return task
+
+
+def config(**overrides: int) -> Config:
+    return Config(maintenance_chunk_rows=10, maintenance_max_statements=8, **overrides)
+
+
+async def test_a_backlog_does_not_starve_the_other_tasks(db: Database) -> None:
+    big, small = backlog_task(10_000), backlog_task(5, per_step=3)
+    record = await run_maintenance(db, config(), "cron", 0, [("big", big), ("small", small)])
+    assert record.counts["small"] == 5 and small.state["left"] == 0
+    assert 0 < record.counts["big"] <= 10 * 8
+    assert record.more is True
+
+
+async def test_leftover_budget_goes_to_tasks_with_work(db: Database) -> None:
+    big, idle = backlog_task(10_000), backlog_task(0)
+    record = await run_maintenance(db, config(), "cron", 0, [("idle", idle), ("big", big)])
+    # idle took one statement to find nothing; big got all the rest, 10 rows each.
+    assert record.counts == {"idle": 0, "big": 70}
+
+
+async def test_a_run_reports_no_more_work_when_done_and_is_recorded(db: Database) -> None:
+    task = backlog_task(25)
+    record = await run_maintenance(db, config(), "*/5 * * * *", 123, [("t", task)])
+    assert record.counts == {"t": 25} and record.more is False
+    row = await db.first("SELECT trigger, started_at, finished_at, more, error FROM maintenance_runs")
+    assert row is not None
+    assert row["trigger"] == "*/5 * * * *" and row["started_at"] == 123 and row["finished_at"]
+    assert row["more"] == 0 and row["error"] is None
+
+
+async def test_a_failing_task_is_recorded_and_the_others_run(db: Database) -> None:
+    async def broken(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
+        raise RuntimeError("boom")
+
+    task = backlog_task(3)
+    record = await run_maintenance(db, config(), "cron", 0, [("broken", broken), ("t", task)])
+    assert record.counts["t"] == 3
+    assert record.error == "broken: boom" and record.more is True
+
+
+def test_budget_stops_at_its_statement_cap_but_allows_one_first_step() -> None:
+    budget = Budget(chunk_rows=10, max_statements=2, deadline=float("inf"))
+    assert budget.spend(3)  # the first step always fits
+    assert not budget.spend(1)
+    empty = budget.share(5)
+    assert empty.max_statements == 0 and not empty.spend(1)
