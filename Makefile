@@ -11,12 +11,14 @@ UV := .tools/bin/uv
 PY := .venv/bin/python
 NODE := node_modules/.bin/node
 
-.PHONY: help install dev dev-wrangler migrate-local test lint format typecheck test-unit test-runtime bench deploy clean
+.PHONY: help install dev dev-wrangler migrate-local test lint format typecheck test-unit test-runtime bench soak fuzz deploy clean
 
 help:
 	@echo "make dev    - serve the Worker locally on http://127.0.0.1:$(PORT) (local D1, cron included)"
 	@echo "make test   - lint + the whole test suite against the local runtime"
 	@echo "make bench  - benchmarks (JSON + Markdown)"
+	@echo "make fuzz   - long schema fuzzing run (FUZZ_EXAMPLES per operation, random seed)"
+	@echo "make soak   - 16 clients on every route for SOAK_SECONDS (60), then correctness checks"
 
 # --- installation (idempotent; re-runs only when a lock file changes) -------------------
 node_modules/.installed: package.json package-lock.json
@@ -58,11 +60,24 @@ format: install
 	$(UV) run --frozen ruff check --fix src tests tools
 
 test: lint
-	$(NODE) --test tools/runtime/
+	$(NODE) --test 'tools/runtime/*.test.mjs'
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 bench: install
 	$(UV) run --frozen python -m tests.bench
+
+# Concurrent load against a fresh local runtime (loopback only); exits non-zero on any finding.
+SOAK_SECONDS ?= 60
+soak: install
+	PYTHONPATH=src $(UV) run --frozen python -m tests.load --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+
+# Long schemathesis run: the test `make test` runs with 25 examples per operation and a fixed
+# seed, here with FUZZ_EXAMPLES and a new seed each run (printed; FUZZ_SEED=<n> replays one).
+FUZZ_EXAMPLES ?= 500
+FUZZ_SEED ?= random
+fuzz: install
+	EDGEJOBS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) EDGEJOBS_FUZZ_SEED=$(FUZZ_SEED) \
+		$(UV) run --frozen pytest tests/http/test_schema_fuzz.py -s -p no:cacheprovider --timeout 3600 $(PYTEST_ARGS)
 
 deploy: install
 	$(UV) run pywrangler deploy

@@ -1,4 +1,8 @@
 // Command-line parsing for server.mjs (pure, so it is unit-tested).
+//
+// A Node 22 quirk to know about: node itself also acts on `--env-file PATH` anywhere on its
+// command line, even after the script name. It loads the file into process.env (harmless
+// here) and, if the file does not exist, exits with code 9 before this script runs.
 
 export const USAGE = `Usage: node tools/runtime/server.mjs [options]
 

@@ -11,7 +11,8 @@
 import { OVERLOADED } from "./faults.mjs";
 
 // workerd's WebSocket accepts messages up to 32 MiB; bigger operations go over HTTP.
-const MAX_WS_MESSAGE = 16 * 1024 * 1024;
+// Counted in UTF-16 units, which take at most 3 bytes each in UTF-8.
+const MAX_WS_CHARS = 10 * 1024 * 1024;
 
 /** Talks to the bridge Worker: one multiplexed WebSocket, HTTP for oversized operations. */
 export class D1BridgeClient {
@@ -25,6 +26,11 @@ export class D1BridgeClient {
   /** url: the bridge Worker's URL, or a promise of it (known once Miniflare is up). */
   constructor(url) {
     this.#url = Promise.resolve(url).then((u) => new URL(u));
+  }
+
+  /** Opens the WebSocket now (start-up does this so the first query pays no handshake). */
+  connect() {
+    return this.#connect();
   }
 
   async #connect() {
@@ -72,7 +78,7 @@ export class D1BridgeClient {
     if (this.#closed) throw new Error("D1_ERROR: local runtime is shutting down");
     const id = this.#nextId++;
     const message = JSON.stringify({ id, op });
-    if (message.length > MAX_WS_MESSAGE) {
+    if (message.length > MAX_WS_CHARS) {
       const response = await fetch(await this.#url, { method: "POST", body: JSON.stringify(op) });
       return response.json();
     }

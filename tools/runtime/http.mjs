@@ -6,6 +6,10 @@ export const MAX_REQUEST_BODY = 100 * 1024 * 1024;
 // Hop-by-hop headers belong to the connection, not the request the Worker sees.
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
 
+// Methods the fetch spec forbids in `new Request()` (Node's undici enforces it; CONNECT never
+// gets here: Node's server hands it to a 'connect' listener, and there is none).
+const FETCH_FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
 export class BodyTooLarge extends Error {
   name = "BodyTooLarge";
 }
@@ -45,7 +49,12 @@ export function buildRequest(req, url, body) {
   }
   const method = req.method.toUpperCase();
   const hasBody = method !== "GET" && method !== "HEAD" && body.length > 0;
-  return new Request(url, { method, headers, body: hasBody ? body : null });
+  if (!FETCH_FORBIDDEN_METHODS.has(method)) return new Request(url, { method, headers, body: hasBody ? body : null });
+  // `new Request()` throws for these, but workerd hands them to the Worker like any other
+  // method (and the app answers 405): build it with a stand-in method, then report the real one.
+  const request = new Request(url, { method: hasBody ? "POST" : "GET", headers, body: hasBody ? body : null });
+  Object.defineProperty(request, "method", { value: method, enumerable: true });
+  return request;
 }
 
 const NO_BODY_STATUS = new Set([101, 204, 205, 304]);

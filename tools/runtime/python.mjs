@@ -150,9 +150,7 @@ export class ExecutionContext {
   }
 
   waitUntil(promise) {
-    if (promise == null || typeof promise.then !== "function") {
-      throw new TypeError("Failed to execute 'waitUntil' on 'ExecutionContext': parameter 1 is not of type 'Promise'.");
-    }
+    // Like workerd, any value is accepted and treated as a promise of it.
     const settled = Promise.resolve(promise).then(
       () => ({ ok: true }),
       (error) => {
@@ -217,6 +215,18 @@ function findCacheDir() {
   }
 }
 
+/** Keeps the three newest snapshots (~30 MB each; one per Pyodide/Node combination). */
+function pruneSnapshots(cacheDir, keep) {
+  const files = fs
+    .readdirSync(cacheDir)
+    .filter((f) => f.endsWith(".snapshot"))
+    .map((f) => path.join(cacheDir, f))
+    .filter((f) => f !== keep)
+    .map((f) => ({ f, mtime: fs.statSync(f).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const { f } of files.slice(2)) fs.rmSync(f, { force: true });
+}
+
 /**
  * Starts the interpreter. Booting Pyodide and importing the stdlib takes ~3 s; restoring a
  * memory snapshot of that state takes ~0.5 s (production Python Workers start from a
@@ -252,6 +262,7 @@ async function loadInterpreter({ cacheDir, jspi, stdout, stderr }) {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, snapshot);
   fs.renameSync(tmp, file); // atomic: a concurrent start sees the whole file or none
+  pruneSnapshots(cacheDir, file);
   return { pyodide, fromSnapshot: false };
 }
 
@@ -281,7 +292,11 @@ export async function startPython({ config, sdkDir, env, compatFlags, stdout, st
     env,
     waitUntil(p) {
       // Not tied to a request here (workerd ties it to the current one); failures are logged.
-      Promise.resolve(p).catch(onBackgroundError);
+      // A Python awaitable arrives as a borrowed proxy: keep a copy, as patchWaitUntil does.
+      if (p != null && typeof p === "object" && "copy" in p) p = p.copy();
+      Promise.resolve(p)
+        .catch(onBackgroundError)
+        .finally(() => p?.destroy?.());
     },
   };
   const cloudflareSocketsModule = {
@@ -333,7 +348,7 @@ import os, random, sys
 sys.path.insert(0, "/session/metadata")
 sys.path.insert(1, "/session/sdk")
 os.chdir("/session/metadata")
-if ${JSON.stringify(pycachePrefix)}:
+if ${pycachePrefix ? "True" : "False"}:
     sys.pycache_prefix = ${JSON.stringify(pycachePrefix)}
     sys.dont_write_bytecode = False
 # A memory snapshot freezes the random module's state; reseed it like workerd does after

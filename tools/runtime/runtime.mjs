@@ -72,8 +72,6 @@ export async function runRuntime(opts, { startedAt }) {
   const bridgeUrl = new Promise((resolve) => (resolveBridgeUrl = resolve));
   const client = new D1BridgeClient(bridgeUrl);
   env[config.d1.binding] = new D1Database({ client, faults });
-  // The control routes share the client but never the fault injector.
-  const controlDb = { client, faults: null };
 
   // --- start Pyodide and Miniflare in parallel --------------------------------------------
   // Pyodide first: its file reads and WebAssembly compilation then overlap the ~0.3 s it
@@ -107,15 +105,63 @@ export async function runRuntime(opts, { startedAt }) {
     // No Request.cf download (it would try the network); the bridge never reads it.
     cf: false,
   });
+  // --- shutdown -----------------------------------------------------------------------------
+  // Installed as soon as workerd exists, so a signal during start-up also tears it down.
+  // Miniflare adds SIGINT/SIGTERM handlers that exit with 130/143 before anything else can
+  // run; ours replace them (its "exit" hook stays as a last resort) and exit 0.
+  let server = null;
+  let stopCron = () => {};
+  let closing = false;
+  const background = new Set(); // waitUntil work of finished requests, awaited briefly at shutdown
+  async function shutdown() {
+    if (closing) return;
+    closing = true;
+    setTimeout(() => process.exit(0), 1900).unref();
+    stopCron();
+    if (server) {
+      server.close();
+      server.closeAllConnections();
+      // Give waitUntil work a moment to finish, as workerd would before tearing down.
+      await Promise.race([Promise.allSettled([...background]), new Promise((r) => setTimeout(r, 800))]);
+    }
+    client.close();
+    await Promise.race([mf.dispose().catch(() => {}), new Promise((r) => setTimeout(r, 800))]);
+    process.exit(0);
+  }
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    // Add before removing: with no listener left for a moment, Node would drop a signal
+    // that arrived while start-up was busy.
+    process.on(signal, shutdown);
+    for (const listener of process.listeners(signal)) {
+      if (listener !== shutdown) process.removeListener(signal, listener);
+    }
+  }
+  // Started with an IPC channel (child_process.fork): leave with the parent.
+  if (process.send) process.on("disconnect", shutdown);
+  // Started by a harness that reads our stdout through a pipe: if that harness dies without
+  // stopping us (we get re-parented) or closes the pipe, nobody can talk to us any more.
+  let stdoutIsPipe = false;
+  try {
+    stdoutIsPipe = fs.fstatSync(1).isFIFO();
+  } catch {}
+  if (stdoutIsPipe) {
+    const parent = process.ppid;
+    setInterval(() => process.ppid !== parent && shutdown(), 1000).unref();
+    process.stdout.on("error", (err) => err.code === "EPIPE" && shutdown());
+  }
+  process.on("unhandledRejection", (err) => logErr(`Unhandled rejection: ${err?.stack ?? err}`));
+
   const miniflareReady = (async () => {
     await mf.ready;
     resolveBridgeUrl(await mf.unsafeGetDirectURL());
+    await client.connect();
   })();
 
   let python;
   try {
     [python] = await Promise.all([pythonReady, miniflareReady]);
   } catch (err) {
+    if (closing) return; // a signal arrived during start-up; shutdown() is exiting
     await Promise.race([mf.dispose().catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
     if (err instanceof PythonStartupError) {
       logErr(err.message);
@@ -129,11 +175,7 @@ export async function runRuntime(opts, { startedAt }) {
   }
 
   // --- invoking the Worker ----------------------------------------------------------------
-  const background = new Set(); // contexts with waitUntil work, awaited briefly at shutdown
-  function newContext() {
-    const ctx = new ExecutionContext(onBackgroundError);
-    return ctx;
-  }
+  const newContext = () => new ExecutionContext(onBackgroundError);
   function trackBackground(ctx) {
     if (ctx.pending === 0) return;
     const done = ctx.settle().finally(() => background.delete(done));
@@ -156,12 +198,18 @@ export async function runRuntime(opts, { startedAt }) {
     return error;
   }
 
+  // Like wrangler dev: ?cron= (default: the first configured one), optional ?time= in epoch
+  // ms, and Miniflare's ?format=json for {outcome, noRetry}.
   async function handleScheduled(url, res) {
     const cron = url.searchParams.get("cron") ?? config.crons[0] ?? "* * * * *";
     const time = Number(url.searchParams.get("time"));
     const error = await runScheduled(cron, Number.isFinite(time) && time > 0 ? time : Date.now());
-    if (error) sendPlain(res, 500, errorText(error));
-    else sendPlain(res, 200, "Ran scheduled event");
+    const status = error ? 500 : 200;
+    if (url.searchParams.get("format") === "json") {
+      sendJson(res, status, { outcome: error ? "exception" : "ok", noRetry: false });
+    } else {
+      sendPlain(res, status, error ? errorText(error) : "Ran scheduled event");
+    }
   }
 
   async function handleControl(req, url, res) {
@@ -170,6 +218,7 @@ export async function runRuntime(opts, { startedAt }) {
       try {
         const text = (await readBody(req)).toString("utf8");
         body = text.trim() ? JSON.parse(text) : {};
+        if (body === null || typeof body !== "object" || Array.isArray(body)) throw new Error("expected a JSON object");
       } catch (err) {
         return sendJson(res, 400, { error: `invalid JSON body: ${errorText(err)}` });
       }
@@ -195,7 +244,8 @@ export async function runRuntime(opts, { startedAt }) {
       } else {
         return sendJson(res, 400, { error: 'expected {"sql", "params"}, {"batch": [...]} or {"exec": "..."}' });
       }
-      const reply = await controlDb.client.send(op);
+      // Straight to the bridge: the fault injector only sits in front of the app's binding.
+      const reply = await client.send(op);
       return reply.ok ? sendJson(res, 200, reply.value) : sendJson(res, 400, { error: reply.error.message });
     }
     return sendJson(res, 404, { error: `no runtime route ${req.method} ${url.pathname}` });
@@ -229,7 +279,7 @@ export async function runRuntime(opts, { startedAt }) {
     await sendResponse(res, response, { head: req.method === "HEAD" });
   }
 
-  const server = http.createServer(async (req, res) => {
+  server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, `http://${req.headers.host || `${displayHost(opts.host)}:${opts.port}`}`);
       if (opts.testEndpoints && url.pathname.startsWith("/__runtime/")) return await handleControl(req, url, res);
@@ -256,7 +306,6 @@ export async function runRuntime(opts, { startedAt }) {
   const url = `http://${displayHost(opts.host)}:${port}`;
 
   // --- cron triggers ------------------------------------------------------------------------
-  let stopCron = () => {};
   if (opts.cron && crons.length) {
     const logLine = (fields) => process.stdout.write(`${JSON.stringify({ event: "scheduled", ...fields })}\n`);
     stopCron = startCronScheduler(crons, {
@@ -276,26 +325,6 @@ export async function runRuntime(opts, { startedAt }) {
       },
     });
   }
-
-  // --- shutdown -----------------------------------------------------------------------------
-  let closing = false;
-  async function shutdown() {
-    if (closing) return;
-    closing = true;
-    setTimeout(() => process.exit(0), 1900).unref();
-    stopCron();
-    server.close();
-    server.closeAllConnections();
-    // Give waitUntil work a moment to finish, as workerd would before tearing down.
-    await Promise.race([Promise.allSettled([...background]), new Promise((r) => setTimeout(r, 800))]);
-    client.close();
-    await Promise.race([mf.dispose().catch(() => {}), new Promise((r) => setTimeout(r, 800))]);
-    process.exit(0);
-  }
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, shutdown);
-  // Started by server.mjs with an IPC channel: if that parent goes away, so do we.
-  if (process.send) process.on("disconnect", shutdown);
-  process.on("unhandledRejection", (err) => logErr(`Unhandled rejection: ${err?.stack ?? err}`));
 
   // --- ready --------------------------------------------------------------------------------
   const ready = {

@@ -16,6 +16,15 @@
 
 import { USAGE, UsageError, parseArgs } from "./args.mjs";
 
+// Miniflare 4 and the global WebSocket the D1 bridge uses need Node 22.
+if (Number(process.versions.node.split(".")[0]) < 22) {
+  process.stderr.write(
+    `edgejobs runtime: Node ${process.version} is too old; run it with Node >= 22 ` +
+      "(npm installs one: node_modules/.bin/node tools/runtime/server.mjs)\n",
+  );
+  process.exit(1);
+}
+
 let opts;
 try {
   opts = parseArgs(process.argv.slice(2), process.env);
@@ -28,6 +37,10 @@ if (opts.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
+
+// Until runtime.mjs installs its own shutdown (right after starting workerd), a signal has
+// nothing to clean up.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(0));
 
 const startedAt = performance.timeOrigin;
 const { runRuntime } = await import("./runtime.mjs");
