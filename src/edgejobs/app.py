@@ -19,10 +19,11 @@ from . import clock
 from .config import Config
 from .context import RequestContext
 from .db import D1Stats, Database
-from .errors import ApiError, InternalError, NotFound, Unauthorized
+from .errors import ApiError, InternalError, NotFound, Unauthorized, ValidationError
 from .http import HttpRequest, HttpResponse, empty_response, json_response
 from .logs import emit
 from .routing import Route, Router
+from .validation import check_query, clip
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 CORS_ALLOW_HEADERS = "authorization, content-type, if-match, if-none-match, idempotency-key, x-request-id"
@@ -55,6 +56,14 @@ def authorize(request: HttpRequest, config: Config) -> None:
         raise Unauthorized("Send `Authorization: Bearer <API_TOKEN>`.")
     if not hmac.compare_digest(token.strip().encode(), config.api_token.encode()):
         raise Unauthorized("The bearer token is not valid.")
+
+
+async def refuse_body(request: HttpRequest) -> None:
+    """A route whose operation declares no request body takes none: a body sent anyway (a
+    filter meant for the query string, a DELETE with conditions) is a 400, never ignored."""
+    declared = (request.header("content-length") or "").strip().lstrip("0")
+    if declared or (request.method not in ("GET", "HEAD") and await request.read_body()):
+        raise ValidationError(f"{request.method} {clip(request.path)} takes no request body.")
 
 
 class App:
@@ -125,6 +134,9 @@ class App:
         if request.path.startswith("/api/"):
             authorize(request, config)
         route, params = self.router.match(request.method, request.path)
+        check_query(request.query_keys, route.query_names)
+        if not route.takes_body:
+            await refuse_body(request)
         ctx = RequestContext(request, config, Database(env.db_binding, stats), request_id, clock.now_ms())
         return await route.handler(ctx, **params)
 

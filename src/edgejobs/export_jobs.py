@@ -26,7 +26,7 @@ from .errors import Conflict, NotFound, ValidationError
 from .events import EVENT_SCHEMA, delete_events_of, event_after_change, events_page
 from .http import HttpRequest, HttpResponse, empty_response, json_response
 from .maintenance import Budget, TaskOutcome, delete_in_chunks, repeat_in_chunks
-from .openapi import PAGE_PARAMETERS, json_content, page_schema, ref
+from .openapi import PAGE_PARAMETERS, json_content, nullable, page_schema, ref
 from .pagination import page_request, page_response
 from .routing import Route
 from .transitions import FINISHED, PENDING, PROCESSING, STATUSES
@@ -79,13 +79,13 @@ WHERE k.idempotency_key = ? AND k.expires_at > ?
 """
 
 # Lists: newest first = descending id (UUIDv7). A status filter runs one branch per status,
-# each an ordered keyset range of export_jobs_by_project / _by_status reading at most
-# limit + 1 rows (plus rows a `type` filter skips); the union is sorted and cut again.
-LIST_BRANCH_SQL = """SELECT * FROM (
-  SELECT * FROM export_jobs
-  WHERE {where}
-  ORDER BY id DESC LIMIT :limit
-)"""
+# each an ordered keyset range of export_jobs_by_project / _by_status. The branches are plain
+# arms of one compound SELECT whose ORDER BY … LIMIT SQLite runs as a merge of the arms'
+# index-ordered ranges, pulling rows lazily: a page reads about limit + one row per arm (plus
+# rows a `type` filter skips), and nothing is sorted. (Wrapping each arm in its own
+# `SELECT * FROM (… ORDER BY id DESC LIMIT n)` made SQLite sort every arm in a temp B-tree and
+# read up to 3 × limit rows per arm on D1: tests/unit/test_query_plans.py, `make bench`.)
+LIST_BRANCH_SQL = "SELECT * FROM export_jobs WHERE {where}"
 LIST_SQL = "{branches}\nORDER BY id DESC LIMIT :limit"
 
 EXPIRED_LEASES_SQL = """
@@ -141,8 +141,10 @@ FAIL_FIELDS = ("runner_id", "error", "retryable")
 
 
 def parse_params(body: Mapping[str, Any]) -> str:
-    """`params`: a JSON object of at most 64 KiB (compact UTF-8 JSON); `{}` if absent."""
-    value = body.get("params", {})
+    """`params`: a JSON object of at most 64 KiB (compact UTF-8 JSON); `{}` if absent or null."""
+    value = body.get("params")
+    if value is None:
+        value = {}
     if not isinstance(value, dict):
         raise ValidationError("Field 'params' must be a JSON object.", field="params")
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -542,6 +544,8 @@ EXPORT_JOB_SCHEMA = {
 
 
 def _body(properties: dict[str, Any], required: list[str], *, optional_body: bool = False) -> dict[str, Any]:
+    """A request body; an optional field may also be sent as null (the same as leaving it out)."""
+    properties = {name: p if name in required else nullable(p) for name, p in properties.items()}
     schema = {"type": "object", "additionalProperties": False, "required": required, "properties": properties}
     return {"required": not optional_body, "content": json_content(schema)}
 
@@ -581,6 +585,22 @@ _LIST_PARAMETERS = [
 ]
 _RUNNER_ACTION = "409: `lease_lost` if this runner no longer holds the job (not processing under it)."
 
+
+def _links(*operation_ids: str, runner: bool = False) -> dict[str, Any]:
+    """OpenAPI links from a response holding a job to the operations on that job (for clients'
+    tooling; the fuzzer's stateful phase follows them, e.g. claim → heartbeat → complete)."""
+    links: dict[str, Any] = {}
+    for operation_id in operation_ids:
+        link: dict[str, Any] = {"operationId": operation_id, "parameters": {"path.id": "$response.body#/id"}}
+        if runner:
+            link["requestBody"] = {"runner_id": "$response.body#/runner_id"}
+        links[operation_id] = link
+    return links
+
+
+_JOB_LINKS = _links("get_export_job", "cancel_export_job", "retry_export_job", "list_export_job_events")
+_RUNNER_LINKS = _links("heartbeat_export_job", "complete_export_job", "fail_export_job", runner=True)
+
 ROUTES = [
     Route(
         "POST",
@@ -592,6 +612,7 @@ ROUTES = [
                 "201": {
                     **_job("Created"),
                     "headers": {"location": {"description": "The job's URL", "schema": {"type": "string"}}},
+                    "links": _JOB_LINKS,
                 },
                 "200": _job("The job an earlier create with the same Idempotency-Key and body made"),
             },
@@ -626,7 +647,10 @@ ROUTES = [
         _operation(
             "Claim the oldest claimable job (runner)",
             {
-                "200": _job("Claimed: now processing under this runner's lease"),
+                "200": {
+                    **_job("Claimed: now processing under this runner's lease"),
+                    "links": {**_RUNNER_LINKS, **_JOB_LINKS},
+                },
                 "204": {"description": "No job is claimable now"},
             },
             requestBody=_body(
@@ -690,7 +714,7 @@ ROUTES = [
         fail_export_job,
         _operation(
             "Fail a job (runner): back to pending after backoff while retries remain, else error",
-            {"200": _job("Pending (retry scheduled at available_at) or error")},
+            {"200": {**_job("Pending (retry scheduled at available_at) or error"), "links": _JOB_LINKS}},
             description=_RUNNER_ACTION,
             parameters=[_ID_PARAMETER],
             requestBody=_body(

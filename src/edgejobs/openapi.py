@@ -70,6 +70,19 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, also allowing null."""
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    kind = schema.get("type")
+    if kind is None or kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return schema  # no type: any value, null included
+    result = {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
+    if "enum" in schema:
+        result["enum"] = [*schema["enum"], None]
+    return result
+
+
 PAGE_PARAMETERS = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
@@ -104,7 +117,7 @@ def build_document(routes: list[Route], schemas: dict[str, Any]) -> dict[str, An
             del operation["parameters"]
         responses = operation.setdefault("responses", {})
         for response in responses.values():
-            response.setdefault("headers", COMMON_HEADERS)
+            response["headers"] = {**COMMON_HEADERS, **response.get("headers", {})}
         errors = ["400", "405", "500", "503"]
         if route.template.startswith("/api/"):
             errors.append("401")

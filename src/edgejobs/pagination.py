@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from .validation import query_int
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 _SIG_BYTES = 12
+_CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]+")  # unpadded base64url, as encode_cursor writes it
 
 
 def _sign(key: str, payload: bytes) -> bytes:
@@ -37,8 +39,8 @@ def encode_cursor(scope: str, position: Sequence[Any], key: str) -> str:
 def decode_cursor(cursor: str, scope: str, key: str, types: Sequence[type]) -> list[Any]:
     """The position inside `cursor`, or a 400 if it is malformed, forged or from another list."""
     invalid = ValidationError("The cursor is invalid; start again without one.", field="cursor")
-    if len(cursor) > 1024:
-        raise invalid
+    if len(cursor) > 1024 or not _CURSOR_CHARS.fullmatch(cursor):
+        raise invalid  # (b64decode would skip stray characters and decode what is left)
     try:
         token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (ValueError, TypeError):

@@ -1,6 +1,8 @@
 """A small router: `/api/things/{id}` templates compiled once into regexes.
 
 A path that matches with another method is a 405 carrying `Allow`; no match is a 404.
+As in OpenAPI, a concrete path wins over a templated one: `/jobs/claim` is its own path
+(its methods alone count for it), not `/jobs/{id}` with the id `claim`.
 Each route also carries its OpenAPI operation, so `/openapi.json` describes exactly
 the routes that are served.
 """
@@ -37,22 +39,35 @@ class Route:
     handler: Handler
     operation: dict[str, Any] = field(default_factory=dict, compare=False)
     pattern: re.Pattern[str] = field(init=False, compare=False)
+    # From the operation, so the app enforces what /openapi.json says: the query parameters
+    # it declares (any other is a 400) and whether it takes a body (else a body is a 400).
+    query_names: frozenset[str] = field(init=False, compare=False)
+    takes_body: bool = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pattern", compile_template(self.template))
+        declared = self.operation.get("parameters", [])
+        object.__setattr__(self, "query_names", frozenset(p["name"] for p in declared if p["in"] == "query"))
+        object.__setattr__(self, "takes_body", "requestBody" in self.operation)
 
 
 class Router:
     def __init__(self, routes: Iterable[Route] = ()) -> None:
         self.routes: list[Route] = list(routes)
 
+    def _candidates(self, path: str) -> list[tuple[Route, re.Match[str]]]:
+        """The routes whose template matches `path`, keeping only the most concrete ones
+        (fewest path parameters)."""
+        found = [(route, m) for route in self.routes if (m := route.pattern.match(path)) is not None]
+        if not found:
+            return []
+        fewest = min(len(route.pattern.groupindex) for route, _ in found)
+        return [(route, m) for route, m in found if len(route.pattern.groupindex) == fewest]
+
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for `method path` and its path parameters, or 404/405."""
         allowed: set[str] = set()
-        for route in self.routes:
-            found = route.pattern.match(path)
-            if found is None:
-                continue
+        for route, found in self._candidates(path):
             if route.method == method:
                 return route, found.groupdict()
             allowed.add(route.method)
@@ -64,4 +79,4 @@ class Router:
         raise NotFound(f"No route matches {path}.")
 
     def allowed_methods(self, path: str) -> list[str]:
-        return sorted({r.method for r in self.routes if r.pattern.match(path)})
+        return sorted({route.method for route, _ in self._candidates(path)})

@@ -175,8 +175,10 @@ CLAIMABLE = """FROM export_jobs
       AND (:types IS NULL OR type IN (SELECT value FROM json_each(:types)))"""
 NEXT_CLAIMABLE = Rows(
     f"id = (SELECT id {CLAIMABLE} ORDER BY available_at, created_at LIMIT 1)",
-    # The claimed id is unknown to the event INSERT; the runner index finds the row.
-    "runner_id = :runner_id AND status = 'processing'",
+    # The claimed id is unknown to the event INSERT; the runner index (runner_id, status,
+    # started_at) finds the row: the claim set started_at = :now, so this is one index entry
+    # however many jobs the runner holds (migration 0004; `make bench`).
+    "runner_id = :runner_id AND status = 'processing' AND started_at = :now",
 )
 ANY_CLAIMABLE_SQL = f"SELECT 1 AS found {CLAIMABLE} LIMIT 1"
 

@@ -16,11 +16,27 @@ from urllib.parse import unquote
 from .errors import InvalidJson, ValidationError
 
 MAX_JSON_DEPTH = 256
+# Python's own limit for int(str) (sys.get_int_max_str_digits()): longer is refused by us,
+# with our message, before int() would refuse it with its own (which names sys internals).
+MAX_INT_DIGITS = 4300
+MAX_ECHO_CHARS = 64  # of a client's input quoted back in an error (a name, a value)
 _UNSET: Any = object()
+
+
+def clip(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """`text` cut to `limit` characters (marked with …): error messages quote a client's input,
+    never all of an unbounded one."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) - text.startswith("-") > MAX_INT_DIGITS:
+        raise ValueError(f"an integer has more than {MAX_INT_DIGITS} digits")
+    return int(text)
 
 
 def _finite_float(text: str) -> float:
@@ -34,7 +50,7 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for key, value in pairs:
         if key in obj:
-            raise ValueError(f"duplicate key {key[:60]!r}")
+            raise ValueError(f"duplicate key {clip(key)!r}")
         obj[key] = value
     return obj
 
@@ -78,6 +94,7 @@ def parse_json(body: bytes) -> Any:
             object_pairs_hook=_unique_object,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
+            parse_int=_bounded_int,
         )
     except json.JSONDecodeError as exc:
         raise InvalidJson(
@@ -96,10 +113,24 @@ def expect_object(value: Any, what: str = "The request body") -> dict[str, Any]:
 def reject_unknown(body: Mapping[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(body) - set(allowed))
     if unknown:
-        raise ValidationError(
-            f"Unknown field {unknown[0]!r}; allowed fields: {', '.join(sorted(allowed))}.",
-            field=unknown[0],
-        )
+        name = clip(unknown[0])
+        allowed_list = ", ".join(sorted(allowed)) or "none"
+        raise ValidationError(f"Unknown field {name!r}; allowed fields: {allowed_list}.", field=name)
+
+
+def check_query(keys: Iterable[str], allowed: Iterable[str]) -> None:
+    """A query string names only declared parameters, each at most once (400 otherwise):
+    a typo (`?stauts=`) or a repeat (`?limit=1&limit=500`) is refused, not silently ignored."""
+    allowed = set(allowed)
+    seen: set[str] = set()
+    for key in keys:
+        name = clip(key)
+        if key not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise ValidationError(f"Unknown query parameter {name!r}; allowed: {listed}.", field=name)
+        if key in seen:
+            raise ValidationError(f"Query parameter {name!r} is given more than once.", field=name)
+        seen.add(key)
 
 
 def get_int(
@@ -119,7 +150,7 @@ def get_int(
         raise ValidationError(f"Field {name!r} must be an integer.", field=name)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValidationError(
-            f"Field {name!r} must be between {minimum} and {maximum}; got {value}.", field=name
+            f"Field {name!r} must be between {minimum} and {maximum}; got {clip(str(value))}.", field=name
         )
     return value
 
@@ -192,7 +223,7 @@ def path_param(raw: str, name: str) -> str:
 
 
 def get_bool(body: Mapping[str, Any], name: str, *, default: Any = _UNSET) -> Any:
-    if name not in body:
+    if name not in body or (body[name] is None and default is not _UNSET):
         if default is _UNSET:
             raise ValidationError(f"Field {name!r} is required.", field=name)
         return default

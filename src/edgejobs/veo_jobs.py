@@ -108,6 +108,9 @@ DELETE FROM veo_jobs
 WHERE job_id IN (SELECT job_id FROM veo_jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)
 RETURNING job_id
 """
+# Looked up first (see expire_veo_jobs): D1 bills the chunked DELETE 4 rows read even when
+# nothing is due, this index probe 1, and most cron runs find nothing due (`make bench`).
+ANY_EXPIRED_SQL = "SELECT 1 AS due FROM veo_jobs WHERE expires_at <= ? LIMIT 1"
 
 
 def _list_sql(by_status: bool, by_video: bool, after: bool) -> str:
@@ -450,7 +453,13 @@ async def delete_all_veo_jobs(ctx: RequestContext) -> HttpResponse:
 
 # --- maintenance ---------------------------------------------------------------------------
 async def expire_veo_jobs(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
-    """Cron: delete expired jobs (their payload rows cascade), oldest first, in chunks."""
+    """Cron: delete expired jobs (their payload rows cascade), oldest first, in chunks.
+    When its share has room for a chunk besides, an index probe first: a run with nothing
+    due then reads 1 row instead of the DELETE's 4."""
+    if budget.remaining >= 2:
+        budget.spend()
+        if await db.first(ANY_EXPIRED_SQL, now) is None:
+            return TaskOutcome()
     return await delete_in_chunks(db, budget, EXPIRE_SQL, now)
 
 

@@ -3,6 +3,8 @@ CORS, the scheduled handler and D1 plumbing."""
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,16 +12,21 @@ from pathlib import Path
 import httpx
 import pytest
 
+from edgejobs.main import ROUTES
 from tests.conftest import ALLOWED_ORIGIN, TOKEN
 from tests.runtime import LocalRuntime, local_runtime
 
-API_PATHS = [
-    ("GET", "/api/veo/jobs"),
-    ("GET", "/api/export-jobs"),
-    ("GET", "/api/maintenance/runs"),
-    ("PUT", "/api/veo/jobs/some-job"),
-    ("POST", "/api/export-jobs/claim"),
-]
+# Path parameters filled with plausible values: a VEO job id, an export job UUID.
+PATH_VALUES = {"job_id": "some-job", "id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e0f"}
+
+
+def fill_path(template: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m[1]], template)
+
+
+# Every /api/ operation the Worker serves (the routes /openapi.json is built from).
+API_PATHS = [(r.method, fill_path(r.template)) for r in ROUTES if r.template.startswith("/api/")]
+ALL_PATHS = [(r.method, fill_path(r.template)) for r in ROUTES]
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict:
@@ -47,7 +54,23 @@ def test_wrong_method_is_405_with_allow(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize(("method", "path"), API_PATHS)
 @pytest.mark.parametrize(
-    "authorization", [None, "Bearer wrong-token", "Bearer", "Basic dGVzdA==", "test-token"]
+    "authorization",
+    [
+        None,
+        "Bearer wrong-token",
+        "Bearer",
+        "Basic dGVzdA==",
+        "test-token",
+        "",  # (an empty token, "Bearer ", reaches the Worker as "Bearer": HTTP trims header values)
+        'Bearer ""',
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN[:-1]}",
+        f"Bearer x{TOKEN}",
+        f"Bearer {TOKEN.upper()}",
+        f"Token {TOKEN}",
+        f"Bearer {TOKEN} {TOKEN}",
+        f"Bearer {TOKEN}, Bearer {TOKEN}",
+    ],
 )
 def test_api_refuses_missing_or_wrong_token(
     anon: httpx.Client, method: str, path: str, authorization: str | None
@@ -58,6 +81,12 @@ def test_api_refuses_missing_or_wrong_token(
     assert TOKEN not in response.text
     assert "traceback" not in response.text.lower()
     assert body["error"]["message"]
+
+
+def test_a_second_authorization_header_does_not_help(anon: httpx.Client) -> None:
+    for pair in ((f"Bearer {TOKEN}", "Bearer wrong"), ("Bearer wrong", f"Bearer {TOKEN}")):
+        headers = [("authorization", pair[0]), ("authorization", pair[1])]
+        assert_error(anon.get("/api/veo/jobs", headers=headers), 401, "unauthorized")
 
 
 def test_public_routes_need_no_token(anon: httpx.Client) -> None:
@@ -80,9 +109,11 @@ def locked_runtime(
 def test_without_configured_token_the_api_fails_closed(locked_runtime: LocalRuntime) -> None:
     with httpx.Client(base_url=locked_runtime.url, timeout=30) as c:
         for method, path in API_PATHS:
-            response = c.request(method, path, headers={"authorization": "Bearer anything"}, json={})
-            body = assert_error(response, 401, "unauthorized")
-            assert "API_TOKEN" in body["error"]["message"]
+            for authorization in ("Bearer anything", "Bearer", "", None):
+                headers = {"authorization": authorization} if authorization is not None else {}
+                response = c.request(method, path, headers=headers, json={})
+                body = assert_error(response, 401, "unauthorized")
+                assert "API_TOKEN" in body["error"]["message"]
         assert c.get("/openapi.json").status_code == 200
         assert c.get("/health").status_code in (200, 503)  # public either way; this D1 is unmigrated
 
@@ -120,7 +151,7 @@ def test_internal_error_is_500_without_traceback(client: httpx.Client, local: Lo
     assert_error(response, 500, "internal_error")
     assert "Traceback" not in response.text and "no such table" not in response.text
     assert response.headers["x-request-id"] == "boom-1"
-    logged = "\n".join(local.logs_since(mark))
+    logged = "\n".join(local.logs_since(mark, until="no such table"))
     assert "no such table" in logged  # the cause is logged, not sent
 
 
@@ -144,6 +175,68 @@ def test_security_headers(client: httpx.Client) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "python" not in response.headers.get("server", "").lower()
     assert "x-powered-by" not in response.headers
+
+
+STACK_NAMES = re.compile(r"python|pyodide|node|express|undici|miniflare|workerd|wrangler|uvicorn", re.I)
+
+
+def assert_no_banner_and_nosniff(response: httpx.Response) -> None:
+    context = (response.request.method, response.request.url.path, response.status_code)
+    assert response.headers.get("x-content-type-options") == "nosniff", context
+    assert not STACK_NAMES.search(response.headers.get("server", "")), context
+    assert "x-powered-by" not in response.headers, context
+    assert "x-aspnet-version" not in response.headers, context
+
+
+@pytest.mark.parametrize(("method", "path"), ALL_PATHS)
+def test_every_response_is_nosniff_without_a_server_banner(
+    client: httpx.Client, anon: httpx.Client, method: str, path: str
+) -> None:
+    """Success or error, with or without a token, on every route and off them."""
+    body = b"{}" if method in ("PUT", "POST", "PATCH") else None
+    headers = {"content-type": "application/json"} if body else {}
+    for c in (client, anon):
+        assert_no_banner_and_nosniff(c.request(method, path, content=body, headers=headers))
+        assert_no_banner_and_nosniff(c.request("TRACE", path))  # 405 (401 without a token on /api/)
+        assert_no_banner_and_nosniff(c.request("HEAD", path))
+    assert_no_banner_and_nosniff(client.get(path + "/nope"))  # 404
+    if path == "/api/veo/jobs/some-job":
+        client.delete(path)
+
+
+def test_the_token_never_reaches_responses_or_logs(
+    client: httpx.Client, anon: httpx.Client, local: LocalRuntime
+) -> None:
+    """Every route is called with the real token and with wrong ones, successes and errors
+    (an internal error too); neither any response nor any log line carries a token."""
+    wrong = f"wrong-{secrets.token_hex(12)}"
+    secrets_sent = [TOKEN, wrong]
+    mark = len(local.output)
+    responses: list[httpx.Response] = []
+    for method, path in ALL_PATHS:
+        body = b'{"status": "running"}' if method == "PUT" else b"{}" if method in ("POST", "PATCH") else None
+        headers = {"content-type": "application/json"} if body else {}
+        for authorization in (f"Bearer {TOKEN}", f"Bearer {wrong}", wrong, f"Basic {wrong}"):
+            responses.append(
+                anon.request(method, path, content=body, headers={**headers, "authorization": authorization})
+            )
+    client.delete("/api/veo/jobs/some-job")
+    # An unhandled error logs a traceback: it must not carry the request's credentials either.
+    local.sql("ALTER TABLE maintenance_runs RENAME TO maintenance_runs_hidden")
+    try:
+        crashed = client.get("/api/maintenance/runs", headers={"x-request-id": "token-scan-500"})
+    finally:
+        local.sql("ALTER TABLE maintenance_runs_hidden RENAME TO maintenance_runs")
+    assert crashed.status_code == 500
+    responses.append(crashed)
+    last = client.get("/health", headers={"x-request-id": "token-scan-end"})
+    logged = "\n".join(local.logs_since(mark, until="token-scan-end"))
+    assert "token-scan-500" in logged and "token-scan-end" in logged
+    assert "Traceback" in logged  # the crash was logged, with its cause
+    for secret in secrets_sent:
+        assert secret not in logged
+        for response in [*responses, last]:
+            assert secret not in response.text and secret not in str(response.headers)
 
 
 def test_cors_preflight_for_allowed_origin_only(anon: httpx.Client) -> None:

@@ -87,7 +87,7 @@ def test_backlog_clears_over_several_bounded_runs(small_budget: LocalRuntime) ->
     keep = f"keep-{uuid.uuid4().hex[:8]}-"
     plant_veo_jobs(small_budget, keep, 50, expired=False)
 
-    made = drain(small_budget, max_runs=20)
+    made = drain(small_budget, max_runs=25)
 
     per_run = [r["counts"].get("veo_jobs_expired", 0) for r in made]
     assert len(made) >= 5000 // (CHUNK_ROWS * MAX_STATEMENTS)  # it did take several runs
@@ -102,7 +102,7 @@ def test_backlog_clears_over_several_bounded_runs(small_budget: LocalRuntime) ->
 
 
 def test_nothing_due_is_a_quiet_run(small_budget: LocalRuntime) -> None:
-    drain(small_budget, max_runs=10)
+    drain(small_budget, max_runs=25)
     run_cron(small_budget.url)
     last = runs(small_budget.url, 1)[0]
     assert last["more"] is False
@@ -110,7 +110,7 @@ def test_nothing_due_is_a_quiet_run(small_budget: LocalRuntime) -> None:
 
 
 def test_overlapping_runs_end_as_one_run_would(small_budget: LocalRuntime) -> None:
-    drain(small_budget, max_runs=10)
+    drain(small_budget, max_runs=25)
     prefix = f"overlap-{uuid.uuid4().hex[:8]}-"
     plant_veo_jobs(small_budget, prefix, 4000, expired=True)  # more than one run can clear
     # A processing export job whose lease expired: it must be recovered exactly once.
@@ -137,7 +137,7 @@ def test_overlapping_runs_end_as_one_run_would(small_budget: LocalRuntime) -> No
             t.join()
         overlapping = [r for r in runs(small_budget.url) if r["id"] not in before]
         assert len(overlapping) == 2
-        drained = drain(small_budget, max_runs=10)
+        drained = drain(small_budget, max_runs=25)
 
         deleted = sum(r["counts"].get("veo_jobs_expired", 0) for r in [*overlapping, *drained])
         assert deleted == 4000  # no row counted twice

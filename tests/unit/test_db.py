@@ -70,6 +70,10 @@ async def test_unavailable_database_becomes_503_with_retry_after(db: Database) -
 def test_bind_values_are_normalised_and_checked() -> None:
     assert to_sql_value(True) == 1
     assert to_sql_value(bytearray(b"x")) == b"x"
+    # ±(2^53 - 1) would reach JS as a BigInt (D1_TYPE_ERROR); as a float it is an exact Number.
+    for edge in (2**53 - 1, -(2**53 - 1)):
+        assert type(to_sql_value(edge)) is float and to_sql_value(edge) == edge
+    assert type(to_sql_value(2**53 - 2)) is int
     with pytest.raises(ValueError):
         to_sql_value(2**60)
     with pytest.raises(TypeError):

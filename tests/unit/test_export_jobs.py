@@ -116,6 +116,23 @@ def test_runner_bodies() -> None:
         parse_fail({"runner_id": "r", "error": "oom", "retryable": 0})
 
 
+def test_an_optional_field_sent_as_null_is_left_out() -> None:
+    """One rule for every optional body field (and the OpenAPI document says so)."""
+    assert parse_create(with_(params=None, max_retries=None)) == parse_create(VALID)
+    assert parse_claim({"runner_id": "r", "types": None, "lease_seconds": None}) == parse_claim(
+        {"runner_id": "r"}
+    )
+    assert parse_heartbeat({"runner_id": "r", "progress": None, "runpod_job_id": None}) == parse_heartbeat(
+        {"runner_id": "r"}
+    )
+    assert parse_fail({"runner_id": "r", "error": "e", "retryable": None}) == parse_fail(
+        {"runner_id": "r", "error": "e"}
+    )
+    for required in ({"runner_id": None}, with_(project_id=None), with_(type=None)):
+        with pytest.raises(ValidationError):
+            parse_create(required) if "project_id" in required else parse_claim(required)
+
+
 def test_path_ids_must_be_uuids() -> None:
     job_id = uuid7(1_800_000_000_000)
     assert parse_job_id(job_id.upper()) == job_id

@@ -41,3 +41,13 @@ def test_cursor_from_another_list_or_key_is_400() -> None:
         decode_cursor(cursor, "veo", "other", (int, str))
     with pytest.raises(ValidationError):
         decode_cursor(cursor, "veo", "k", (str, str))
+
+
+@pytest.mark.parametrize("junk", ["\x00", "!", "=", "==", " ", "\n", ".", "+/", "é"])
+def test_a_cursor_with_characters_it_never_has_is_400(junk: str) -> None:
+    """A cursor is unpadded base64url: anything else in it is tampering, even where a lenient
+    base64 decoder would skip it and find the genuine cursor underneath."""
+    cursor = encode_cursor("veo", [1, "a"], "k")
+    for tampered in (cursor + junk, junk + cursor, cursor[:5] + junk + cursor[5:]):
+        with pytest.raises(ValidationError):
+            decode_cursor(tampered, "veo", "k", (int, str))

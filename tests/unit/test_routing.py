@@ -41,3 +41,24 @@ def test_literal_parts_are_escaped() -> None:
     pattern = compile_template("/openapi.json")
     assert pattern.match("/openapi.json")
     assert not pattern.match("/openapiXjson")
+
+
+def test_a_literal_path_wins_over_a_template() -> None:
+    """As OpenAPI matches them: `/things/claim` is its own path, not `/things/{thing_id}`, so
+    another method on it is a 405 naming only its own methods."""
+    routes = Router(
+        [
+            Route("GET", "/api/things/{thing_id}", _handler),
+            Route("PATCH", "/api/things/{thing_id}", _handler),
+            Route("POST", "/api/things/claim", _handler),
+        ]
+    )
+    route, params = routes.match("POST", "/api/things/claim")
+    assert (route.template, params) == ("/api/things/claim", {})
+    for method in ("GET", "PATCH", "DELETE"):
+        with pytest.raises(MethodNotAllowed) as caught:
+            routes.match(method, "/api/things/claim")
+        assert caught.value.headers["allow"] == "POST"
+    assert routes.allowed_methods("/api/things/claim") == ["POST"]
+    assert routes.match("PATCH", "/api/things/other")[1] == {"thing_id": "other"}
+    assert routes.allowed_methods("/api/things/other") == ["GET", "PATCH"]

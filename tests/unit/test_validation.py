@@ -1,7 +1,15 @@
 import pytest
 
 from edgejobs.errors import InvalidJson, ValidationError
-from edgejobs.validation import check_str, get_int, parse_json, query_int, reject_unknown
+from edgejobs.validation import (
+    MAX_INT_DIGITS,
+    check_query,
+    check_str,
+    get_int,
+    parse_json,
+    query_int,
+    reject_unknown,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +65,33 @@ def test_unknown_fields_are_rejected_by_name() -> None:
 def test_query_integers_are_bounded(raw: str) -> None:
     with pytest.raises(ValidationError):
         query_int({"limit": raw}, "limit", default=50, minimum=1, maximum=200)
+
+
+def test_integers_past_pythons_digit_limit_are_invalid_json_in_our_words() -> None:
+    assert parse_json(b"[" + b"9" * MAX_INT_DIGITS + b"]") == [int("9" * MAX_INT_DIGITS)]
+    assert parse_json(b"-" + b"9" * MAX_INT_DIGITS) == -int("9" * MAX_INT_DIGITS)
+    with pytest.raises(InvalidJson) as caught:
+        parse_json(b'{"n": 1' + b"0" * MAX_INT_DIGITS + b"}")
+    assert "digits" in caught.value.message and "sys" not in caught.value.message
+
+
+def test_errors_quote_at_most_a_little_of_the_input() -> None:
+    with pytest.raises(ValidationError) as caught:
+        reject_unknown({"k" * 100_000: 1}, ["a"])
+    assert caught.value.field is not None and len(caught.value.field) <= 64
+    assert len(caught.value.message) < 200
+    with pytest.raises(ValidationError) as caught:
+        get_int({"n": 10**400}, "n", minimum=0, maximum=10)
+    assert len(caught.value.message) < 200
+    with pytest.raises(InvalidJson) as caught:
+        parse_json(b'{"' + b"d" * 100_000 + b'": 1, "' + b"d" * 100_000 + b'": 2}')
+    assert len(caught.value.message) < 200
+
+
+def test_query_names_only_declared_parameters_once() -> None:
+    check_query(["limit", "cursor"], {"limit", "cursor", "status"})
+    check_query([], set())
+    for keys, field in ((["limit", "lmit"], "lmit"), (["limit", "limit"], "limit"), ([""], ""), (["x"], "x")):
+        with pytest.raises(ValidationError) as caught:
+            check_query(keys, {"limit"})
+        assert caught.value.field == field

@@ -2,8 +2,6 @@
 the write batch against SQLite through the D1 module (tests/fake_d1.py)."""
 
 import json
-import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -222,54 +220,8 @@ def test_match_params_fill_the_four_etag_slots() -> None:
     assert Precondition("match", ('"a"', '"b"')).match_params() == ['"a"', '"b"', None, None]
 
 
-# --- query plans (SQLite; D1 runs SQLite too) ------------------------------------------------
-@pytest.fixture
-def schema() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(MIGRATION.read_text())
-    return conn
-
-
-def _plan(conn: sqlite3.Connection, sql: str) -> list[str]:
-    numbered = [int(n) for n in re.findall(r"\?(\d+)", sql)]
-    params = [None] * (max(numbered) if numbered else sql.count("?"))
-    return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
-
-
-def _assert_index_driven(plan: list[str]) -> None:
-    assert not any("TEMP B-TREE" in step for step in plan), plan
-    for step in plan:
-        if step.startswith(("SCAN veo_", "SEARCH veo_")):
-            assert "INDEX" in step or "PRIMARY KEY" in step, plan
-
-
-@pytest.mark.parametrize("key", sorted(veo_jobs.LIST_SQL))
-def test_every_list_variant_walks_an_index_in_order(
-    schema: sqlite3.Connection, key: tuple[bool, bool, bool]
-) -> None:
-    sql = veo_jobs.LIST_SQL[key]
-    plan = _plan(schema, sql)
-    _assert_index_driven(plan)
-    by_status, by_video, _after = key
-    expected = (
-        "veo_jobs_by_video" if by_video else "veo_jobs_by_status" if by_status else "veo_jobs_by_updated"
-    )
-    assert any(expected in step for step in plan), plan
-
-
-@pytest.mark.parametrize(
-    "sql",
-    [
-        veo_jobs.GET_SQL,
-        veo_jobs.DELETE_SQL,
-        veo_jobs.UPDATE_IF_MATCH_SQL,
-        veo_jobs.WRITE_PAYLOAD_SQL,
-        veo_jobs.EXPIRE_SQL,
-        veo_jobs.DELETE_LIVE_SQL,
-    ],
-)
-def test_single_job_and_cleanup_queries_use_keys_or_indexes(schema: sqlite3.Connection, sql: str) -> None:
-    _assert_index_driven(_plan(schema, sql))
+# Query plans of every VEO statement: tests/unit/test_query_plans.py (and, on D1's own engine,
+# tests/integration/test_query_plans_d1.py).
 
 
 # --- the write batch through the D1 module ---------------------------------------------------

@@ -1,0 +1,412 @@
+"""Every SQL statement the app issues, collected from the code, and the rule its query plan
+must follow. Used by tests/unit/test_query_plans.py (CPython's SQLite),
+tests/integration/test_query_plans_d1.py (D1's own engine, through the local runtime) and
+`make bench`.
+
+Collection, not a hand-kept list:
+
+- **Constants.** Every module of `src/edgejobs` is imported and every value it defines at
+  module level is walked (strings, dicts, lists, tuples, dataclass instances). A public
+  string that starts with a statement keyword (`SELECT`, `INSERT`, `UPDATE`, `DELETE`,
+  `WITH`, `REPLACE`) and has no `{…}` format field is a statement and is checked as it is.
+- **Builders.** SQL assembled at request time is produced by driving each builder over
+  every variant it can produce (`DRIVERS`): the state machine's `transition_sql` over every
+  action × every row selector, the event INSERT/DELETE over every selector and data
+  expression, the export-job list over every combination of filters and cursor.
+- **Completeness.** `uncovered_sql()` proves nothing escaped: every module-level string
+  holding SQL (statement, template or fragment) must, piece by piece, appear in a collected
+  statement, and every function whose body holds an SQL literal must be a registered
+  builder. SQL added anywhere in `src/edgejobs` is therefore either checked or fails the test.
+
+The plan rule (`plan_problems`), for the tables that grow with use (`PROTECTED_TABLES`):
+
+1. `SCAN <table>` with no index (a full table scan, or a rowid walk, which EXPLAIN cannot
+   tell apart) fails.
+2. `SCAN <table> USING [COVERING] INDEX …` (an index walked in order) passes only if the
+   statement has a `LIMIT` and no temp B-tree sorts it: an ordered walk that stops after
+   LIMIT rows. (How many rows a filter not in the index makes it skip is data-dependent;
+   that is what `make bench` measures as rows_read.)
+3. `… USING AUTOMATIC [COVERING] INDEX` on any table fails (building it reads the table).
+4. `USE TEMP B-TREE FOR [… OF] ORDER BY` fails anywhere (every row is read before the first
+   is returned).
+5. Other tables (maintenance_runs, idempotency_keys, d1_migrations): a SCAN passes only with
+   a LIMIT.
+`SEARCH` steps (a key or index range) always pass. A statement meant to touch every row
+(`DELETE …?confirm=all`) is listed in `EXEMPT` with its reason; a stale entry fails.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import importlib
+import itertools
+import pkgutil
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import edgejobs
+from edgejobs import events, export_jobs, transitions
+from edgejobs.db import named
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src" / "edgejobs"
+MIGRATIONS = sorted((ROOT / "migrations").glob("*.sql"))
+
+PROTECTED_TABLES = frozenset({"veo_jobs", "veo_job_data", "export_jobs", "job_events"})
+STATEMENT_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\s+\S")
+# Uppercase SQL that does not occur in prose, messages or HTTP method names.
+SQL_MARKERS = re.compile(
+    r"\b(SELECT\s+\S|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|WHERE|ORDER\s+BY|RETURNING)\b"
+)
+FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+LIMIT = re.compile(r"\bLIMIT\b", re.IGNORECASE)
+
+# Statements that touch every row on purpose. origin → why.
+EXEMPT = {
+    "veo_jobs.DELETE_ALL_PAYLOADS_SQL": "DELETE /api/veo/jobs?confirm=all deletes every payload",
+    "veo_jobs.DELETE_REST_SQL": "DELETE /api/veo/jobs?confirm=all deletes every job",
+}
+
+# wrangler's own bookkeeping table (read by GET /health).
+D1_MIGRATIONS_TABLE = """
+CREATE TABLE d1_migrations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT UNIQUE,
+  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+)"""
+
+
+@dataclass(frozen=True)
+class SqlStatement:
+    origin: str  # where it comes from: "veo_jobs.GET_SQL", "transitions.transition_sql(claim, …)"
+    sql: str  # as written in the code (`:name`, `?N` or `?` placeholders)
+
+    def bound(self) -> tuple[str, list[Any]]:
+        """The SQL and parameters as D1 receives them: `:name` through `db.named()`,
+        with a plausible value for every placeholder."""
+        names = set(re.findall(r"(?<![:\w]):([a-z_][a-z0-9_]*)", _outside_literals(self.sql)))
+        if names:
+            statement = named(self.sql, {name: placeholder_value(name) for name in names})
+            return statement.sql, list(statement.params)
+        numbered = [int(n) for n in re.findall(r"\?(\d+)", self.sql)]
+        count = max(numbered) if numbered else _outside_literals(self.sql).count("?")
+        return self.sql, [1] * count
+
+
+def _outside_literals(sql: str) -> str:
+    return "".join(sql.split("'")[::2])
+
+
+def placeholder_value(name: str) -> object:
+    """A value for a `:name` parameter. EXPLAIN does not run the statement and SQLite plans
+    without looking at bound values (no STAT4), so only JSON lists need a real shape."""
+    return '["00000000-0000-7000-8000-000000000000"]' if name in ("job_ids", "types") else 1
+
+
+# --- collection ------------------------------------------------------------------------------
+def app_modules() -> list[Any]:
+    """Every module of the `edgejobs` package, imported."""
+    return [
+        importlib.import_module(f"edgejobs.{info.name}")
+        for info in pkgutil.iter_modules(edgejobs.__path__)
+        if not info.ispkg
+    ]
+
+
+def _defined_names(module: Any) -> list[str]:
+    """Names assigned at the top level of the module's own source (not imported ones)."""
+    tree = ast.parse(Path(module.__file__).read_text())
+    names: list[str] = []
+    for node in tree.body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(path, string) for every string inside a constant."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}[{key!r}]")
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, item in enumerate(value):
+            yield from _walk(item, f"{path}[{i}]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _walk(getattr(value, f.name), f"{path}.{f.name}")
+
+
+def module_strings(modules: Iterable[Any] | None = None) -> list[tuple[str, str, bool]]:
+    """(origin, text, public) for every string held by a module-level constant."""
+    found = []
+    for module in app_modules() if modules is None else modules:
+        short = module.__name__.rsplit(".", 1)[-1]
+        for name in _defined_names(module):
+            for path, text in _walk(getattr(module, name), f"{short}.{name}"):
+                found.append((path, text, not name.startswith("_")))
+    return found
+
+
+def constant_statements(modules: Iterable[Any] | None = None) -> list[SqlStatement]:
+    """Public module-level strings that are whole statements (no format fields)."""
+    return [
+        SqlStatement(origin, text)
+        for origin, text, public in module_strings(modules)
+        if public and STATEMENT_START.match(text) and not FORMAT_FIELD.search(text)
+    ]
+
+
+# --- builders driven over every variant ----------------------------------------------------------
+def _selectors() -> dict[str, transitions.Rows]:
+    return {name: v for name, v in vars(transitions).items() if isinstance(v, transitions.Rows)}
+
+
+def _condition_fragments() -> dict[str, str]:
+    """Module-level WHERE conditions (`*_SQL` strings that are not statements) and every
+    row selector's conditions: what the code hands to the event builders as `where`."""
+    found = {
+        origin: text
+        for origin, text, public in module_strings()
+        if public
+        and origin.endswith("_SQL")
+        and not STATEMENT_START.match(text)
+        and not FORMAT_FIELD.search(text)
+    }
+    for name, rows in _selectors().items():
+        found[f"transitions.{name}.update_where"] = rows.update_where
+        found[f"transitions.{name}.event_where"] = rows.event_where
+    return found
+
+
+def _tables() -> list[str]:
+    return sorted({m.TABLE for m in app_modules() if isinstance(getattr(m, "TABLE", None), str)})
+
+
+def drive_transition_sql() -> Iterator[SqlStatement]:
+    for action, (name, rows) in itertools.product(transitions.ACTIONS.values(), _selectors().items()):
+        yield SqlStatement(
+            f"transitions.transition_sql({action.name}, {name})", transitions.transition_sql(action, rows)
+        )
+
+
+def drive_event_after_change() -> Iterator[SqlStatement]:
+    data = {"NULL"} | {a.event_data for a in transitions.ACTIONS.values()}
+    for table, (name, rows), expression in itertools.product(_tables(), _selectors().items(), sorted(data)):
+        # The builder is `named(EVENT_AFTER_CHANGE_SQL.format(...))`; kept with `:name`s here.
+        sql = events.EVENT_AFTER_CHANGE_SQL.format(table=table, where=rows.event_where, data=expression)
+        yield SqlStatement(f"events.event_after_change({table}, {name}, {expression[:24]!r})", sql)
+
+
+def drive_delete_events_of() -> Iterator[SqlStatement]:
+    for table, (origin, where) in itertools.product(_tables(), _condition_fragments().items()):
+        sql = events.DELETE_EVENTS_OF_SQL.format(table=table, where=where)
+        yield SqlStatement(f"events.delete_events_of({table}, {origin})", sql)
+
+
+def drive_export_list_sql() -> Iterator[SqlStatement]:
+    status_choices: list[tuple[str, ...]] = [
+        (),
+        *((s,) for s in transitions.STATUSES),
+        export_jobs.ACTIVE,
+        transitions.STATUSES,
+    ]
+    for project, statuses, job_type, after in itertools.product(
+        (None, 7), status_choices, (None, "overlay"), (None, "00000000-0000-7000-8000-000000000000")
+    ):
+        filters = export_jobs.ListFilter(project, statuses, job_type)
+        label = f"project={project}, status={','.join(statuses) or '-'}, type={job_type}, after={bool(after)}"
+        yield SqlStatement(f"export_jobs.list_sql({label})", export_jobs.list_sql(filters, after))
+
+
+def drive_veo_list_sql() -> Iterator[SqlStatement]:
+    from edgejobs import veo_jobs
+
+    for key in itertools.product((False, True), repeat=3):
+        yield SqlStatement(f"veo_jobs._list_sql{key}", veo_jobs._list_sql(*key))
+
+
+# function (module.qualname) whose body builds SQL → how to drive it over every variant.
+DRIVERS: dict[str, Callable[[], Iterable[SqlStatement]]] = {
+    "transitions.transition_sql": drive_transition_sql,
+    "events.event_after_change": drive_event_after_change,
+    "events.delete_events_of": drive_delete_events_of,
+    "export_jobs.list_sql": drive_export_list_sql,
+    "veo_jobs._list_sql": drive_veo_list_sql,
+}
+
+
+def driven_statements() -> list[SqlStatement]:
+    return [statement for drive in DRIVERS.values() for statement in drive()]
+
+
+def all_statements() -> list[SqlStatement]:
+    """Every statement the app can issue, deduplicated by SQL text (first origin kept)."""
+    unique: dict[str, SqlStatement] = {}
+    for statement in [*constant_statements(), *driven_statements()]:
+        unique.setdefault(" ".join(statement.sql.split()), statement)
+    return list(unique.values())
+
+
+# --- completeness --------------------------------------------------------------------------------
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _sql_literals(node: ast.AST, docstrings: set[int]) -> list[str]:
+    return [
+        n.value
+        for n in ast.walk(node)
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and id(n) not in docstrings
+        and SQL_MARKERS.search(n.value)
+    ]
+
+
+def _functions_with_sql(
+    node: ast.AST, prefix: str, docstrings: set[int], found: dict[str, list[str]]
+) -> None:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            name = f"{prefix}.{child.name}"
+            literals = [] if isinstance(child, ast.ClassDef) else _sql_literals(child, docstrings)
+            if literals:
+                found[name] = literals
+            _functions_with_sql(child, name, docstrings, found)
+
+
+def sql_functions(source_files: Iterable[Path] | None = None) -> dict[str, list[str]]:
+    """function (module.qualname) → the SQL-looking string literals in its body (docstrings
+    excluded), for every function in the source files."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(SRC.glob("*.py")) if source_files is None else source_files:
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        _functions_with_sql(tree, path.stem, docstrings, found)
+    return found
+
+
+def uncovered_sql(statements: list[SqlStatement], modules: Iterable[Any] | None = None) -> list[str]:
+    """What escaped collection (empty when nothing did): module-level SQL text none of whose
+    collected statements contains, and functions with SQL literals that are not drivers."""
+    haystack = [_normalise(s.sql) for s in statements]
+    problems = []
+    for origin, text, _public in module_strings(modules):
+        if not SQL_MARKERS.search(text):
+            continue
+        # A template's fixed pieces must all appear, in order, in one checked statement.
+        pieces = [re.escape(_normalise(p)) for p in FORMAT_FIELD.split(text) if p.strip()]
+        pattern = re.compile(".*?".join(pieces))
+        if not any(pattern.search(h) for h in haystack):
+            problems.append(f"{origin}: SQL text in no checked statement: {_normalise(text)[:80]!r}")
+    if modules is None:
+        for function in sql_functions():
+            if function not in DRIVERS:
+                problems.append(
+                    f"{function}() builds SQL inline: move it to a named constant, or add a driver "
+                    "to tests/sql_catalog.py DRIVERS that produces every variant"
+                )
+    return problems
+
+
+# --- plans ---------------------------------------------------------------------------------------
+def migrated_schema() -> sqlite3.Connection:
+    """An in-memory SQLite with migrations/*.sql applied in order (as wrangler does)."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(D1_MIGRATIONS_TABLE)
+    for migration in MIGRATIONS:
+        conn.executescript(migration.read_text())
+    return conn
+
+
+def explain(conn: sqlite3.Connection, statement: SqlStatement) -> list[str]:
+    sql, params = statement.bound()
+    return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+_SCAN = re.compile(r"^SCAN (\w+)(?: AS \w+)?(?: (.*))?$")
+_AUTOMATIC = re.compile(r"^(?:SEARCH|SCAN) (\w+)(?: AS \w+)? USING AUTOMATIC")
+_TABLE_REF = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
+_NOT_ALIASES = set(
+    [
+        "WHERE",
+        "SET",
+        "JOIN",
+        "LEFT",
+        "INNER",
+        "CROSS",
+        "ON",
+        "USING",
+        "ORDER",
+        "GROUP",
+        "LIMIT",
+        "VALUES",
+        "SELECT",
+        "UNION",
+        "AS",
+        "DEFAULT",
+        "WITH",
+        "RETURNING",
+        "NATURAL",
+        "HAVING",
+    ]
+)
+
+
+def table_aliases(sql: str) -> dict[str, str]:
+    """alias → table for `FROM veo_jobs AS j`-style references (EXPLAIN names the alias)."""
+    return {
+        alias: table
+        for table, alias in _TABLE_REF.findall(sql)
+        if alias and alias.upper() not in _NOT_ALIASES
+    }
+
+
+def plan_problems(sql: str, plan: list[str]) -> list[str]:
+    """Why this plan breaks the rule (module docstring); empty when it is index-driven."""
+    problems = []
+    aliases = table_aliases(sql)
+    bounded = bool(LIMIT.search(sql))
+    sorted_in_temp = any("TEMP B-TREE" in step and "ORDER BY" in step for step in plan)
+    if sorted_in_temp:
+        problems.append("sorts in a temp B-tree for ORDER BY (reads every matching row first)")
+    for step in plan:
+        step = step.strip()
+        automatic = _AUTOMATIC.match(step)
+        if automatic:
+            step = step.replace(automatic.group(1), aliases.get(automatic.group(1), automatic.group(1)), 1)
+            problems.append(f"builds an automatic index (reads the whole table): {step}")
+            continue
+        scan = _SCAN.match(step)
+        if not scan:
+            continue
+        table, how = aliases.get(scan.group(1), scan.group(1)), scan.group(2) or ""
+        if table in PROTECTED_TABLES:
+            if "INDEX" not in how:
+                problems.append(f"full scan of {table}: {step}")
+            elif not bounded or sorted_in_temp:
+                problems.append(f"walks a whole index of {table} without a LIMIT: {step}")
+        elif not bounded and table != "CONSTANT" and "VIRTUAL TABLE" not in how:
+            problems.append(f"scan of {table} without a LIMIT: {step}")
+    return problems
