@@ -150,7 +150,11 @@ class ExportRow:
 
 
 def export_rows(
-    count: int, now: int, seed: int = 2, statuses: dict[str, int] | None = None
+    count: int,
+    now: int,
+    seed: int = 2,
+    statuses: dict[str, int] | None = None,
+    types: tuple[str, ...] = EXPORT_TYPES,
 ) -> Iterator[ExportRow]:
     """`count` export jobs over the last 35 days (so some finished ones are past the 30-day
     retention), skewed over `count // 100` projects, with their events."""
@@ -165,7 +169,7 @@ def export_rows(
         row: dict[str, Any] = {
             "id": job_id,
             "project_id": project_id,
-            "type": rng.choice(EXPORT_TYPES),
+            "type": rng.choice(types),
             "status": status,
             "progress": 0,
             "input_video_key": f"raw/{project_id}/{job_id[:8]}.mp4",
@@ -299,6 +303,7 @@ def seed(
     peers: bool = True,
     veo_expired_share: float = EXPIRED_SHARE,
     export_statuses: dict[str, int] | None = None,
+    export_types: tuple[str, ...] = EXPORT_TYPES,
 ) -> Seeded:
     """Fill the D1 file at `db_path` (already migrated) and, with `peers`, the seeds' tables."""
     started = time.perf_counter()
@@ -340,7 +345,7 @@ def seed(
                 videos[row.video_id] = videos.get(row.video_id, 0) + 1
     info.video_ids = sorted(videos, key=lambda v: -videos[v])[:_SAMPLE]
     projects: dict[int, int] = {}
-    for job in export_rows(export, now, statuses=export_statuses):
+    for job in export_rows(export, now, statuses=export_statuses, types=export_types):
         v = job.values
         conn.execute(
             f"INSERT INTO export_jobs ({', '.join(v)}) VALUES ({', '.join('?' * len(v))})", list(v.values())

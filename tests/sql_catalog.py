@@ -11,8 +11,9 @@ Collection, not a hand-kept list:
   `WITH`, `REPLACE`) and has no `{…}` format field is a statement and is checked as it is.
 - **Builders.** SQL assembled at request time is produced by driving each builder over
   every variant it can produce (`DRIVERS`): the state machine's `transition_sql` over every
-  action × every row selector, the event INSERT/DELETE over every selector and data
-  expression, the export-job list over every combination of filters and cursor.
+  action × every row selector, the claim for any type and every set of types, the event
+  INSERT/DELETE over every selector and data expression, the export-job list over every
+  combination of filters and cursor.
 - **Completeness.** `uncovered_sql()` proves nothing escaped: every module-level string
   holding SQL (statement, template or fragment) must, piece by piece, appear in a collected
   statement, and every function whose body holds an SQL literal must be a registered
@@ -202,12 +203,30 @@ def drive_transition_sql() -> Iterator[SqlStatement]:
         )
 
 
+def drive_claimable() -> Iterator[SqlStatement]:
+    """The claim and its re-check for any type and for every set of types a runner can ask for."""
+    types = export_jobs.TYPES
+    subsets = [None, *(c for n in range(1, len(types) + 1) for c in itertools.combinations(sorted(types), n))]
+    for chosen in subsets:
+        label = ",".join(chosen) if chosen else "any"
+        rows = transitions.next_claimable(chosen)
+        yield SqlStatement(
+            f"transitions.claim(types={label})", transitions.transition_sql(transitions.CLAIM, rows)
+        )
+        yield SqlStatement(
+            f"transitions.any_claimable_sql(types={label})", transitions.any_claimable_sql(chosen)
+        )
+
+
 def drive_event_after_change() -> Iterator[SqlStatement]:
     data = {"NULL"} | {a.event_data for a in transitions.ACTIONS.values()}
     for table, (name, rows), expression in itertools.product(_tables(), _selectors().items(), sorted(data)):
         # The builder is `named(EVENT_AFTER_CHANGE_SQL.format(...))`; kept with `:name`s here.
         sql = events.EVENT_AFTER_CHANGE_SQL.format(table=table, where=rows.event_where, data=expression)
         yield SqlStatement(f"events.event_after_change({table}, {name}, {expression[:24]!r})", sql)
+        yield SqlStatement(
+            f"events.event_after_change({table}, {name}, {expression[:24]!r}, one_row)", sql + "LIMIT 1\n"
+        )
 
 
 def drive_delete_events_of() -> Iterator[SqlStatement]:
@@ -241,6 +260,8 @@ def drive_veo_list_sql() -> Iterator[SqlStatement]:
 # function (module.qualname) whose body builds SQL → how to drive it over every variant.
 DRIVERS: dict[str, Callable[[], Iterable[SqlStatement]]] = {
     "transitions.transition_sql": drive_transition_sql,
+    "transitions.claimable_ids": drive_claimable,
+    "transitions.any_claimable_sql": drive_claimable,
     "events.event_after_change": drive_event_after_change,
     "events.delete_events_of": drive_delete_events_of,
     "export_jobs.list_sql": drive_export_list_sql,

@@ -42,12 +42,16 @@ WHERE job_kind = :job_kind AND job_id IN (SELECT id FROM {table} WHERE {where})
 """
 
 
-def event_after_change(table: str, where: str, values: Mapping[str, object], data: str = "NULL") -> Statement:
+def event_after_change(
+    table: str, where: str, values: Mapping[str, object], data: str = "NULL", *, one_row: bool = False
+) -> Statement:
     """The INSERT recording the change just made (by the statement before it in the batch)
     to the rows of `table` matching `where` that carry `values["transition_id"]`. `values`
     also names `job_kind` and `event`; `data` is a SQL expression over the changed row
-    (a JSON object or NULL)."""
-    return named(EVENT_AFTER_CHANGE_SQL.format(table=table, where=where, data=data), values)
+    (a JSON object or NULL). `one_row`: the change touched at most one row, so the search
+    stops at it (D1 bills a range search one more row, to see where the range ends)."""
+    sql = EVENT_AFTER_CHANGE_SQL.format(table=table, where=where, data=data)
+    return named(sql + "LIMIT 1\n" if one_row else sql, values)
 
 
 def delete_events_of(table: str, where: str, values: Mapping[str, object]) -> Statement:

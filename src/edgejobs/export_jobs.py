@@ -94,7 +94,7 @@ WHERE status = 'processing' AND lease_expires_at <= ?1
 ORDER BY lease_expires_at LIMIT ?2
 """
 STALE_PENDING_SQL = """
-SELECT id FROM export_jobs
+SELECT id FROM export_jobs INDEXED BY export_jobs_claimable
 WHERE status = 'pending' AND available_at <= ?1
 ORDER BY available_at LIMIT ?2
 """
@@ -172,7 +172,7 @@ def parse_create(body: Mapping[str, Any]) -> NewJob:
 
 
 def parse_types(body: Mapping[str, Any]) -> str | None:
-    """`types` of a claim: a non-empty list of job types, bound as a JSON array; None = any."""
+    """`types` of a claim: a non-empty list of job types, as a sorted JSON array; None = any."""
     if "types" not in body or body["types"] is None:
         return None
     value = body["types"]
@@ -377,13 +377,16 @@ async def list_export_jobs(ctx: RequestContext) -> HttpResponse:
 async def claim_export_job(ctx: RequestContext) -> HttpResponse:
     """200 with the oldest claimable job, now processing under the caller's lease; 204 if none."""
     values = {**parse_claim(await ctx.json_object(CLAIM_FIELDS, SMALL_BODY_LIMIT)), "now": ctx.now}
+    chosen = values["types"]  # a sorted JSON array, or None for any type
+    types = json.loads(chosen) if isinstance(chosen, str) else None
+    rows = transitions.next_claimable(types)
     for _ in range(CLAIM_ATTEMPTS):
-        claimed = await transitions.apply(ctx.db, transitions.CLAIM, transitions.NEXT_CLAIMABLE, values)
+        claimed = await transitions.apply(ctx.db, transitions.CLAIM, rows, values)
         if claimed:
             return job_response(claimed[0])
         # Nothing claimed: none was claimable, or another runner took it between the
         # subquery and the compare-and-set. Look again only if jobs remain.
-        if not (await ctx.db.run(named(transitions.ANY_CLAIMABLE_SQL, values))).rows:
+        if not (await ctx.db.run(named(transitions.any_claimable_sql(types), values))).rows:
             break
     return empty_response(204)
 

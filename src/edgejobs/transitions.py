@@ -21,7 +21,7 @@ nothing at all. Callers learn what happened from the returned rows alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +161,7 @@ class Rows:
 
     update_where: str
     event_where: str
+    one_row: bool = False  # at most one row: the event INSERT stops at it (see event_after_change)
 
 
 ONE_JOB = Rows("id = :job_id", "id = :job_id")
@@ -168,19 +169,48 @@ JOB_LIST = Rows(
     "id IN (SELECT value FROM json_each(:job_ids))", "id IN (SELECT value FROM json_each(:job_ids))"
 )
 
-# Claimable: pending and due, optionally of some types; oldest due first (index
-# export_jobs_claimable). The outer UPDATE re-checks `status = 'pending'` (the CAS).
-CLAIMABLE = """FROM export_jobs
-    WHERE status = 'pending' AND available_at <= :now
-      AND (:types IS NULL OR type IN (SELECT value FROM json_each(:types)))"""
-NEXT_CLAIMABLE = Rows(
-    f"id = (SELECT id {CLAIMABLE} ORDER BY available_at, created_at LIMIT 1)",
-    # The claimed id is unknown to the event INSERT; the runner index (runner_id, status,
-    # started_at) finds the row: the claim set started_at = :now, so this is one index entry
-    # however many jobs the runner holds (migration 0004; `make bench`).
-    "runner_id = :runner_id AND status = 'processing' AND started_at = :now",
-)
-ANY_CLAIMABLE_SQL = f"SELECT 1 AS found {CLAIMABLE} LIMIT 1"
+# Claimable: pending and due, oldest due first. Two partial indexes hold only pending jobs
+# (migration 0004): export_jobs_claimable (available_at, created_at) for any type, and
+# export_jobs_claimable_by_type (type, available_at, created_at) for claims of some types, which
+# merge one ordered range per type. Filtering a single range by type instead walked past every
+# due job of the other types: a claim for a type with none due read the whole queue (`make
+# bench`). Types are validated constants, written into the SQL like the statuses above.
+# INDEXED BY: without statistics SQLite prefers any (status, …) index and sorts every pending
+# job; naming the partial index keeps the plan whatever the planner's version or statistics.
+# The outer UPDATE re-checks `status = 'pending'` (the CAS).
+_DUE = "status = 'pending' AND available_at <= :now"
+_OLDEST = "ORDER BY available_at, created_at LIMIT 1"
+
+
+def claimable_ids(types: Sequence[str] | None = None) -> str:
+    """A SELECT of the id of the oldest due pending job (of `types`, or of any type)."""
+    if not types:
+        return f"SELECT id FROM export_jobs INDEXED BY export_jobs_claimable WHERE {_DUE} {_OLDEST}"
+    arms = " UNION ALL ".join(
+        "SELECT id, available_at, created_at FROM export_jobs INDEXED BY export_jobs_claimable_by_type"
+        f" WHERE {_DUE} AND type = '{t}'"
+        for t in types
+    )
+    return f"SELECT id FROM ({arms} {_OLDEST})"
+
+
+def next_claimable(types: Sequence[str] | None = None) -> Rows:
+    return Rows(
+        f"id = ({claimable_ids(types)})",
+        # The claimed id is unknown to the event INSERT; the runner index (runner_id, status,
+        # started_at) finds the row: the claim set started_at = :now, so this is one index entry
+        # however many jobs the runner holds (migration 0004; `make bench`).
+        "runner_id = :runner_id AND status = 'processing' AND started_at = :now",
+        one_row=True,
+    )
+
+
+def any_claimable_sql(types: Sequence[str] | None = None) -> str:
+    return f"SELECT 1 AS found FROM ({claimable_ids(types)})"
+
+
+NEXT_CLAIMABLE = next_claimable()
+ANY_CLAIMABLE_SQL = any_claimable_sql()
 
 # `+status`: the compare-and-set must not steer the query planner. Rows are found by id (or
 # by the claim subquery); without the `+`, SQLite may prefer a (status, …) index for a list
@@ -218,7 +248,9 @@ async def apply(
     bound = {**values, "transition_id": ids.token(), "job_kind": JOB_KIND, "event": action.event}
     statements = [named(transition_sql(action, rows), bound)]
     if action.event is not None:
-        statements.append(event_after_change(TABLE, rows.event_where, bound, action.event_data))
+        statements.append(
+            event_after_change(TABLE, rows.event_where, bound, action.event_data, one_row=rows.one_row)
+        )
     results = await db.batch(statements)
     return results[0].rows
 

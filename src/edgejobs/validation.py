@@ -133,6 +133,16 @@ def check_query(keys: Iterable[str], allowed: Iterable[str]) -> None:
         seen.add(key)
 
 
+def _absent(body: Mapping[str, Any], name: str, default: Any) -> bool:
+    """True when the field is left out (absent, or null where it has a default); a 400 when it
+    is required and left out."""
+    if name in body and (body[name] is not None or default is _UNSET):
+        return False
+    if default is _UNSET:
+        raise ValidationError(f"Field {name!r} is required.", field=name)
+    return True
+
+
 def get_int(
     body: Mapping[str, Any],
     name: str,
@@ -141,9 +151,7 @@ def get_int(
     maximum: int | None = None,
     default: Any = _UNSET,
 ) -> Any:
-    if name not in body or (body[name] is None and default is not _UNSET):
-        if default is _UNSET:
-            raise ValidationError(f"Field {name!r} is required.", field=name)
+    if _absent(body, name, default):
         return default
     value = body[name]
     if isinstance(value, bool) or not isinstance(value, int):
@@ -164,9 +172,7 @@ def get_str(
     choices: Iterable[str] | None = None,
     default: Any = _UNSET,
 ) -> Any:
-    if name not in body or (body[name] is None and default is not _UNSET):
-        if default is _UNSET:
-            raise ValidationError(f"Field {name!r} is required.", field=name)
+    if _absent(body, name, default):
         return default
     return check_str(body[name], name, max_length=max_length, pattern=pattern, choices=choices)
 
@@ -223,9 +229,7 @@ def path_param(raw: str, name: str) -> str:
 
 
 def get_bool(body: Mapping[str, Any], name: str, *, default: Any = _UNSET) -> Any:
-    if name not in body or (body[name] is None and default is not _UNSET):
-        if default is _UNSET:
-            raise ValidationError(f"Field {name!r} is required.", field=name)
+    if _absent(body, name, default):
         return default
     value = body[name]
     if not isinstance(value, bool):

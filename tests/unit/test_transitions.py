@@ -18,7 +18,7 @@ from edgejobs.maintenance import Budget
 from edgejobs.transitions import ACTIONS, CANCELLED, COMPLETE, ERROR, PENDING, PROCESSING, STATUSES
 from tests.fake_d1 import FakeD1
 
-MIGRATION = Path(__file__).parents[2] / "migrations" / "0003_export_jobs.sql"
+MIGRATIONS = sorted((Path(__file__).parents[2] / "migrations").glob("*.sql"))
 NOW = 1_800_000_000_000
 SECOND = 1000
 CONFIG = Config()  # retry base 30 s, cap 3600 s
@@ -55,7 +55,7 @@ VALUES = {
 @pytest.fixture
 def db() -> Database:
     fake = FakeD1()
-    fake.conn.executescript(MIGRATION.read_text())
+    fake.conn.executescript("".join(m.read_text() for m in MIGRATIONS))
     return Database(fake)
 
 
@@ -98,7 +98,9 @@ def events(db: Database, job_id: str) -> list[dict[str, Any]]:
 
 async def act(db: Database, name: str, job_id: str, **overrides: Any) -> list[dict[str, Any]]:
     action = ACTIONS[name]
-    rows = transitions.NEXT_CLAIMABLE if action is transitions.CLAIM else transitions.ONE_JOB
+    types = overrides.get("types")  # as the claim route gets them: a JSON array, or None for any
+    rows = transitions.next_claimable(json.loads(types) if types else None)
+    rows = rows if action is transitions.CLAIM else transitions.ONE_JOB
     return await transitions.apply(db, action, rows, {**VALUES, "job_id": job_id, **overrides})
 
 
