@@ -21,12 +21,19 @@ async def _no_body() -> bytes:
 
 @dataclass
 class HttpRequest:
-    """An incoming request. Header names are lower-case; the body is read on demand."""
+    """An incoming request. Header names are lower-case; the body is read on demand, once
+    (the runtime's body stream can be consumed only once; later reads get the same bytes)."""
 
     method: str
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
-    read_body: BodyReader = _no_body
+    body_reader: BodyReader = _no_body
+    _body: bytes | None = field(default=None, init=False, repr=False)
+
+    async def read_body(self) -> bytes:
+        if self._body is None:
+            self._body = await self.body_reader()
+        return self._body
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)

@@ -62,3 +62,20 @@ def test_a_literal_path_wins_over_a_template() -> None:
     assert routes.allowed_methods("/api/things/claim") == ["POST"]
     assert routes.match("PATCH", "/api/things/other")[1] == {"thing_id": "other"}
     assert routes.allowed_methods("/api/things/other") == ["GET", "PATCH"]
+
+
+async def test_request_body_is_read_once_and_kept() -> None:
+    from edgejobs.http import HttpRequest
+
+    calls = []
+
+    async def reader() -> bytes:
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError("Body already used")  # what the runtime's stream does
+        return b"{}"
+
+    request = HttpRequest("POST", "http://x/api/y", {}, reader)
+    assert await request.read_body() == b"{}"
+    assert await request.read_body() == b"{}"
+    assert len(calls) == 1
