@@ -11,7 +11,7 @@ UV := .tools/bin/uv
 PY := .venv/bin/python
 NODE := node_modules/.bin/node
 
-.PHONY: help install dev dev-wrangler migrate-local test lint format typecheck test-unit test-runtime bench soak fuzz deploy clean
+.PHONY: help install dev dev-wrangler migrate-local test lint format bench soak fuzz deploy clean
 
 help:
 	@echo "make dev    - serve the Worker locally on http://127.0.0.1:$(PORT) (local D1, cron included)"
