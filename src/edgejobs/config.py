@@ -31,6 +31,7 @@ class Config:
     maintenance_chunk_rows: int = 500
     maintenance_max_statements: int = 40
     maintenance_time_budget_ms: int = 20_000
+    maintenance_run_retention_seconds: int = 30 * DAY
 
     @classmethod
     def from_env(cls, lookup: EnvLookup) -> Config:

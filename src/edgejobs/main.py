@@ -17,6 +17,7 @@ MAINTENANCE_TASKS: list[tuple[str, maintenance.Task]] = [
     ("export_jobs_queue_expired", export_jobs.expire_stale_pending),
     ("export_jobs_purged", export_jobs.purge_finished_export_jobs),
     ("idempotency_keys_deleted", export_jobs.delete_expired_idempotency_keys),
+    ("maintenance_runs_pruned", maintenance.prune_maintenance_runs),
 ]
 
 API_ROUTES: list[Route] = [

@@ -178,6 +178,20 @@ async def run_maintenance(
 # `id < ?1` on every page (the first binds the largest id there can be): an optional bound
 # written as `(?1 IS NULL OR id < ?1)` cannot be a rowid range, so page n would walk past
 # every newer run (tests/unit/test_query_plans.py, `make bench`).
+# Oldest first through maintenance_runs_by_start: reads only the rows it deletes.
+PRUNE_RUNS_SQL = """
+DELETE FROM maintenance_runs
+WHERE id IN (SELECT id FROM maintenance_runs WHERE started_at < ?1 ORDER BY started_at LIMIT ?2)
+RETURNING id
+"""
+
+
+async def prune_maintenance_runs(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
+    """The run log keeps MAINTENANCE_RUN_RETENTION_SECONDS of history."""
+    cutoff = now - config.maintenance_run_retention_seconds * 1000
+    return await delete_in_chunks(db, budget, PRUNE_RUNS_SQL, cutoff)
+
+
 LIST_RUNS_SQL = """
 SELECT id, trigger, started_at, finished_at, counts, more, error
 FROM maintenance_runs

@@ -176,3 +176,16 @@ def test_runs_list_pages_newest_first(client: httpx.Client) -> None:
     ids = [r["id"] for r in first["items"] + second["items"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
     assert TOKEN not in str(first)
+
+
+def test_old_runs_are_pruned_after_their_retention(client: httpx.Client, local: LocalRuntime) -> None:
+    now = rt_now(local)
+    plant = "INSERT INTO maintenance_runs (trigger, started_at, finished_at) VALUES (?1, ?2, ?2) RETURNING id"
+    old = local.sql(plant, "old", now - 31 * DAY_MS)[0]["id"]
+    recent = local.sql(plant, "recent", now - 29 * DAY_MS)[0]["id"]
+    run = client.post("/api/maintenance/runs").json()
+    assert run["counts"]["maintenance_runs_pruned"] >= 1
+    remaining = {
+        r["id"] for r in local.sql("SELECT id FROM maintenance_runs WHERE id IN (?1, ?2)", old, recent)
+    }
+    assert remaining == {recent}
