@@ -52,6 +52,7 @@ from edgejobs.config import Config
 from edgejobs.db import Statement, named
 from edgejobs.events import LIST_EVENTS_SQL, event_after_change
 from edgejobs.export_jobs import GET_JOB_SQL, ListFilter, list_sql
+from edgejobs.main import MAINTENANCE_TASKS
 from edgejobs.veo_jobs import Precondition, extract_metadata, write_statements
 from tests import bench_data, sql_catalog
 from tests.bench_veo import realistic_veo_job, veo_compression_report
@@ -1049,7 +1050,7 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         add(
             "cleanup reads ≤ 2 rows when nothing is due",
             f"VEO expiry task {idle} (its DELETE alone would read {delete_idle}); whole idle run "
-            f"{cron['idle_run']['rows_read']} (all 5 tasks + run record)",
+            f"{cron['idle_run']['rows_read']} (all {len(MAINTENANCE_TASKS)} tasks + run record)",
             idle <= 2,
         )
     overhead = [o["overhead_p50_ms"] for o in big["handler_overhead"]]
