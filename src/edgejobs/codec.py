@@ -66,10 +66,6 @@ def compress(data: bytes, level: int = GZIP_LEVEL) -> bytes:
     return gzip.compress(data, compresslevel=level, mtime=0)
 
 
-def decompress(stored: bytes) -> bytes:
-    return gzip.decompress(stored)
-
-
 def check_row_size(stored_bytes: int, limit: int = MAX_STORED_BYTES, what: str = "The object") -> None:
     """Refuse (413) a compressed payload that would not fit in one D1 row."""
     if stored_bytes > limit:
@@ -89,4 +85,4 @@ def encode_payload(value: Any, limit: int = MAX_STORED_BYTES, what: str = "The o
 
 def decode_payload(stored: bytes) -> bytes:
     """The canonical JSON bytes back from a stored BLOB (served as they are, no re-encoding)."""
-    return decompress(stored)
+    return gzip.decompress(stored)

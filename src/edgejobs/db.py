@@ -22,7 +22,7 @@ MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer that survives the trip throu
 @dataclass(frozen=True)
 class Statement:
     sql: str
-    params: Sequence[SqlValue] = ()
+    params: Sequence[object] = ()  # normalised by `to_sql_value` when bound
 
 
 _NAMED_PARAMETER = re.compile(r":([a-z_][a-z0-9_]*)")
@@ -46,7 +46,7 @@ def named(sql: str, values: Mapping[str, object]) -> Statement:
     parts = sql.split("'")  # even parts are outside string literals ('' escapes split evenly)
     for i in range(0, len(parts), 2):
         parts[i] = _NAMED_PARAMETER.sub(number, parts[i])
-    params = [to_sql_value(values[name]) for name in numbers]  # insertion order = ?N order
+    params = [values[name] for name in numbers]  # insertion order = ?N order; normalised when bound
     return Statement("'".join(parts), params)
 
 
@@ -189,7 +189,7 @@ class Database:
 
     async def execute(self, sql: str, *params: object) -> Result:
         """Run one statement; its rows (if any) and what it changed."""
-        statement = Statement(sql, params)  # type: ignore[arg-type]
+        statement = Statement(sql, params)
         try:
             raw = await self._prepare(statement).all()
         except Exception as exc:

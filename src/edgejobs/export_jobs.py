@@ -444,18 +444,31 @@ async def list_export_job_events(ctx: RequestContext, id: str) -> HttpResponse:
 # condition, so two overlapping runs (or a runner acting meanwhile) never double-apply.
 
 
-async def recover_expired_leases(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
-    """Processing jobs whose lease passed fail as `lease_expired`, by the /fail retry rule."""
-    values = {"now": now, "error": LEASE_EXPIRED, "retryable": 1, **transitions.retry_settings(config)}
+async def transition_due(
+    db: Database,
+    budget: Budget,
+    due_sql: str,
+    due_param: object,
+    action: transitions.Action,
+    values: Mapping[str, object],
+) -> TaskOutcome:
+    """Chunk by chunk: select the ids `due_sql` finds due (`due_param`, then the chunk size),
+    and apply `action` to them through the state machine (which re-checks each job's state)."""
 
     async def step(chunk: int) -> int:
-        due = [row["id"] for row in await db.all(EXPIRED_LEASES_SQL, now, chunk)]
+        due = [row["id"] for row in await db.all(due_sql, due_param, chunk)]
         if not due:
             return 0
         bound = {**values, **transitions.job_list(due)}
-        return len(await transitions.apply(db, transitions.EXPIRE_LEASE, transitions.JOB_LIST, bound))
+        return len(await transitions.apply(db, action, transitions.JOB_LIST, bound))
 
     return await repeat_in_chunks(budget, step, statements_per_step=3)
+
+
+async def recover_expired_leases(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
+    """Processing jobs whose lease passed fail as `lease_expired`, by the /fail retry rule."""
+    values = {"now": now, "error": LEASE_EXPIRED, "retryable": 1, **transitions.retry_settings(config)}
+    return await transition_due(db, budget, EXPIRED_LEASES_SQL, now, transitions.EXPIRE_LEASE, values)
 
 
 async def expire_stale_pending(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
@@ -465,15 +478,7 @@ async def expire_stale_pending(db: Database, config: Config, now: int, budget: B
         return TaskOutcome()
     cutoff = now - config.export_queue_ttl_seconds * 1000
     values = {"now": now, "cutoff": cutoff, "error": QUEUE_EXPIRED}
-
-    async def step(chunk: int) -> int:
-        due = [row["id"] for row in await db.all(STALE_PENDING_SQL, cutoff, chunk)]
-        if not due:
-            return 0
-        bound = {**values, **transitions.job_list(due)}
-        return len(await transitions.apply(db, transitions.EXPIRE_QUEUED, transitions.JOB_LIST, bound))
-
-    return await repeat_in_chunks(budget, step, statements_per_step=3)
+    return await transition_due(db, budget, STALE_PENDING_SQL, cutoff, transitions.EXPIRE_QUEUED, values)
 
 
 async def purge_finished_export_jobs(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:

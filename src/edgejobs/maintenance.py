@@ -143,15 +143,14 @@ async def run_maintenance(
     for share in (max(1, budget.max_statements // max(1, len(tasks))), None):
         still_due: list[tuple[str, Task]] = []
         for name, task in pending:
-            if name in errors:
-                continue
             part = budget.share(budget.remaining if share is None else share)
             try:
                 outcome = await task(db, config, now, part)
             except Exception as exc:  # noqa: BLE001 - one task's failure must not stop the others
+                # Recorded, not retried in this run (the error makes the run report `more`).
                 errors[name] = f"{name}: {exc}"
                 emit("error", "maintenance task failed", task=name, error=str(exc))
-                outcome = TaskOutcome(more=True)
+                outcome = TaskOutcome()
             finally:
                 budget.settle(part)
             record.counts[name] = record.counts.get(name, 0) + outcome.count
