@@ -79,18 +79,20 @@ WHERE k.idempotency_key = ? AND k.expires_at > ?
 """
 
 # Lists: newest first = descending id (UUIDv7). A status filter runs one branch per status,
-# each an ordered keyset range of export_jobs_by_project / _by_status. The branches are plain
-# arms of one compound SELECT whose ORDER BY … LIMIT SQLite runs as a merge of the arms'
-# index-ordered ranges, pulling rows lazily: a page reads about limit + one row per arm (plus
-# rows a `type` filter skips), and nothing is sorted. (Wrapping each arm in its own
-# `SELECT * FROM (… ORDER BY id DESC LIMIT n)` made SQLite sort every arm in a temp B-tree and
-# read up to 3 × limit rows per arm on D1: tests/unit/test_query_plans.py, `make bench`.)
+# each an ordered keyset range of export_jobs_by_project, _by_type or _by_status (a project or a
+# type without statuses: a branch for each of the five). The branches are plain arms of one
+# compound SELECT whose ORDER BY … LIMIT SQLite runs as a merge of the arms' index-ordered
+# ranges, pulling rows lazily: a page reads about limit + one row per arm, and nothing is sorted.
+# Only a project *and* a type filter one range by the other (by project; migration 0007).
+# (Wrapping each arm in its own `SELECT * FROM (… ORDER BY id DESC LIMIT n)` made SQLite sort
+# every arm in a temp B-tree and read up to 3 × limit rows per arm on D1:
+# tests/unit/test_query_plans.py, `make bench`.)
 LIST_BRANCH_SQL = "SELECT * FROM export_jobs WHERE {where}"
 LIST_SQL = "{branches}\nORDER BY id DESC LIMIT :limit"
 
 EXPIRED_LEASES_SQL = """
 SELECT id FROM export_jobs
-WHERE status = 'processing' AND lease_expires_at <= ?1
+WHERE +status = 'processing' AND lease_expires_at <= ?1
 ORDER BY lease_expires_at LIMIT ?2
 """
 STALE_PENDING_SQL = """
@@ -98,11 +100,12 @@ SELECT id FROM export_jobs INDEXED BY export_jobs_claimable
 WHERE status = 'pending' AND available_at <= ?1
 ORDER BY available_at LIMIT ?2
 """
-FINISHED_SQL = "status IN ({}) AND completed_at <= :cutoff".format(", ".join(f"'{s}'" for s in FINISHED))
+# `+status`: found through export_jobs_by_completion (finished jobs only, by completed_at), never
+# a (status, …) index, which would walk every finished job past retention.
+FINISHED_SQL = "+status IN ({}) AND completed_at <= :cutoff".format(", ".join(f"'{s}'" for s in FINISHED))
 FINISHED_DUE_SQL = f"SELECT id FROM export_jobs WHERE {FINISHED_SQL} LIMIT :limit"
-# The re-check when deleting a chunk: found by id (`+status` keeps the planner off the
-# (status, completed_at) index, which would walk every finished job past retention).
-STILL_FINISHED_SQL = f"{transitions.JOB_LIST.update_where} AND +{FINISHED_SQL}"
+# The re-check when deleting a chunk (found by id).
+STILL_FINISHED_SQL = f"{transitions.JOB_LIST.update_where} AND {FINISHED_SQL}"
 DELETE_FINISHED_SQL = f"DELETE FROM export_jobs WHERE {STILL_FINISHED_SQL}"
 # Keys are appended in expiry order (one TTL), so only the oldest rowids are looked at: a run
 # reads at most one chunk however many keys are live. (After the TTL var is shortened, newer
@@ -345,8 +348,9 @@ def list_sql(filters: ListFilter, after: str | None) -> str:
     if filters.project_id is not None:
         common.insert(0, "project_id = :project_id")
     branch_statuses: list[str | None] = [f":status_{i}" for i in range(len(filters.statuses))]
-    if filters.project_id is not None and not branch_statuses:
-        # export_jobs_by_project leads with (project_id, status): one ordered range per status.
+    if (filters.project_id is not None or filters.type is not None) and not branch_statuses:
+        # export_jobs_by_project (project_id, status, id) and export_jobs_by_type (type, status,
+        # id): one ordered range per status.
         branch_statuses = [f"'{status}'" for status in STATUSES]
     branches = []
     for status in branch_statuses or [None]:
