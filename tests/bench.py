@@ -506,7 +506,12 @@ def route_probes(state: State, bench: Bench) -> list[Probe]:
             "GET /api/export-jobs?status=error,cancelled&type=overlay",
             export_list("?status=error,cancelled&type=overlay"),
         ),
+        Probe("GET /api/export-jobs?type=framing", export_list("?type=framing")),
         Probe("GET /api/export-jobs?project_id=… (largest project)", export_list(f"?project_id={project}")),
+        Probe(
+            "GET /api/export-jobs?project_id=…&type=framing",
+            export_list(f"?project_id={project}&type=framing"),
+        ),
         Probe(
             "GET /api/export-jobs?project_id=…&status=active&type=overlay",
             export_list(f"?project_id={project}&status=active&type=overlay"),

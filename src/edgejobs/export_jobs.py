@@ -344,7 +344,9 @@ def list_sql(filters: ListFilter, after: str | None) -> str:
     if after is not None:
         common.append("id < :after")
     if filters.type is not None:
-        common.append("type = :type")
+        # With a project, its ranges are walked and the type is checked (`+`: not the type's
+        # ranges, which would walk every project's jobs of that type).
+        common.append("type = :type" if filters.project_id is None else "+type = :type")
     if filters.project_id is not None:
         common.insert(0, "project_id = :project_id")
     branch_statuses: list[str | None] = [f":status_{i}" for i in range(len(filters.statuses))]

@@ -63,9 +63,7 @@ CREATE_ONLY_SQL = (
 )
 # `If-Match`: update a live job whose etag is one of ?16–?19 (unused slots NULL; ?16 = '*'
 # for any). Fixed slots rather than a json_each() list: D1 bills each list element as a row read.
-# Comparisons, not `etag IN (…)`: SQLite tests a list of three or more values by probing an
-# ephemeral b-tree, which D1 bills as one more row read (migration 0007).
-_ETAG_MATCHES = "(?{0} = '*' OR etag = ?{0} OR etag = ?{1} OR etag = ?{2} OR etag = ?{3})"
+_ETAG_MATCHES = "(?{0} = '*' OR etag IN (?{0}, ?{1}, ?{2}, ?{3}))"
 UPDATE_IF_MATCH_SQL = (
     "UPDATE veo_jobs SET"
     + _SET_METADATA

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import pytest
 
+from edgejobs import export_jobs
 from tests import sql_catalog
 from tests.runtime import LocalRuntime
+from tests.sql_catalog import SqlStatement
+from tests.unit.test_query_plans import LIST_PLANS
 
 
 def test_every_statement_is_index_driven_on_d1(local: LocalRuntime) -> None:
@@ -25,6 +28,15 @@ def test_every_statement_is_index_driven_on_d1(local: LocalRuntime) -> None:
         if problems:
             failures.append(f"{statement.origin}: {problems}\n  plan: {plan}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(("filters", "index", "arms"), LIST_PLANS)
+def test_export_lists_walk_the_intended_index_on_d1(
+    local: LocalRuntime, filters: export_jobs.ListFilter, index: str, arms: int
+) -> None:
+    sql, params = SqlStatement("export list", export_jobs.list_sql(filters, None)).bound()
+    plan = [row["detail"] for row in local.sql("EXPLAIN QUERY PLAN " + sql, *params)]
+    assert sum(index in step for step in plan) == arms, plan
 
 
 @pytest.mark.parametrize(
