@@ -1,0 +1,97 @@
+"""Migrations that rebuild a table keep every row: applied to a database holding jobs in every
+state (as `wrangler d1 migrations apply` does, one file after the other), nothing is lost or
+changed, the constraints still hold and the app's queries still find the rows they found."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from edgejobs import export_jobs, ids
+from tests import bench_data
+from tests.sql_catalog import D1_MIGRATIONS_TABLE
+
+MIGRATIONS = sorted((Path(__file__).parents[2] / "migrations").glob("*.sql"))
+REBUILD = "0007_export_jobs_rebuilt.sql"
+NOW = 1_800_000_000_000
+
+
+def apply(conn: sqlite3.Connection, migrations: list[Path]) -> None:
+    for migration in migrations:
+        conn.executescript(migration.read_text())
+
+
+@pytest.fixture
+def upgraded() -> tuple[sqlite3.Connection, list[tuple[object, ...]]]:
+    """A database at migration 0006 holding 600 jobs, then migrated to the latest; with the
+    rows as they were before."""
+    names = [m.name for m in MIGRATIONS]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(D1_MIGRATIONS_TABLE)
+    apply(conn, MIGRATIONS[: names.index(REBUILD)])
+    for job in bench_data.export_rows(600, NOW):
+        columns = ", ".join(job.values)
+        conn.execute(
+            f"INSERT INTO export_jobs ({columns}) VALUES ({', '.join('?' * len(job.values))})",
+            list(job.values.values()),
+        )
+    before = conn.execute("SELECT * FROM export_jobs ORDER BY id").fetchall()
+    apply(conn, MIGRATIONS[names.index(REBUILD) :])
+    return conn, before
+
+
+def test_the_rebuild_keeps_every_job_as_it_was(
+    upgraded: tuple[sqlite3.Connection, list[tuple[object, ...]]],
+) -> None:
+    conn, before = upgraded
+    assert len(before) == 600
+    assert conn.execute("SELECT * FROM export_jobs ORDER BY id").fetchall() == before
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize(("column", "value"), [("status", "done"), ("type", "resize"), ("status", None)])
+def test_the_rebuilt_constraints_still_refuse_bad_rows(
+    upgraded: tuple[sqlite3.Connection, list[tuple[object, ...]]], column: str, value: object
+) -> None:
+    conn, _ = upgraded
+    row = {
+        "id": ids.uuid7(NOW), "project_id": 1, "type": "overlay", "status": "pending",
+        "input_video_key": "k", "available_at": NOW, "created_at": NOW, "updated_at": NOW,
+        "transition_id": "t", column: value,
+    }  # fmt: skip
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(
+            f"INSERT INTO export_jobs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
+
+
+def test_the_cron_finds_the_same_jobs_through_the_partial_indexes(
+    upgraded: tuple[sqlite3.Connection, list[tuple[object, ...]]],
+) -> None:
+    """export_jobs_by_lease and _by_completion hold only jobs with a lease / a completion time;
+    the cron's queries return what a full scan with the same condition returns."""
+    conn, _ = upgraded
+    later = NOW + 3_600_000  # every lease has run out
+    expired = conn.execute(export_jobs.EXPIRED_LEASES_SQL, (later, 10_000)).fetchall()
+    assert expired
+    assert sorted(expired) == sorted(
+        conn.execute(
+            "SELECT id FROM export_jobs NOT INDEXED WHERE status = 'processing' AND lease_expires_at <= ?",
+            (later,),
+        ).fetchall()
+    )
+    cutoff = NOW - 30 * 86_400_000
+    finished_sql = export_jobs.FINISHED_DUE_SQL.replace(":cutoff", "?1").replace(":limit", "?2")
+    due = conn.execute(finished_sql, (cutoff, 10_000)).fetchall()
+    assert due
+    assert sorted(due) == sorted(
+        conn.execute(
+            "SELECT id FROM export_jobs NOT INDEXED "
+            "WHERE status IN ('complete', 'error', 'cancelled') AND completed_at <= ?",
+            (cutoff,),
+        ).fetchall()
+    )
