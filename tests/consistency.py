@@ -37,7 +37,6 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import astuple
 from typing import Any
 
 from edgejobs import veo_jobs
@@ -146,8 +145,8 @@ def _check_veo_row(row: dict[str, Any]) -> list[str]:
         for f in ("status", "video_id", "video_url", "scene_count", "characters_found", "mode", "voice",
                   "has_script", "error")
     )  # fmt: skip
-    if astuple(meta) != stored:
-        findings.append(f"{name}: metadata {stored} is not what the payload holds {astuple(meta)}")
+    if tuple(meta) != stored:
+        findings.append(f"{name}: metadata {stored} is not what the payload holds {tuple(meta)}")
     return findings
 
 

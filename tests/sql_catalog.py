@@ -39,7 +39,6 @@ The plan rule (`plan_problems`), for the tables that grow with use (`PROTECTED_T
 from __future__ import annotations
 
 import ast
-import dataclasses
 import importlib
 import itertools
 import pkgutil
@@ -142,12 +141,12 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _walk(item, f"{path}[{key!r}]")
+    elif isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple (Action, Rows, …)
+        for name in value._fields:
+            yield from _walk(getattr(value, name), f"{path}.{name}")
     elif isinstance(value, list | tuple | set | frozenset):
         for i, item in enumerate(value):
             yield from _walk(item, f"{path}[{i}]")
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            yield from _walk(getattr(value, f.name), f"{path}.{f.name}")
 
 
 def module_strings(modules: Iterable[Any] | None = None) -> list[tuple[str, str, bool]]:

@@ -12,7 +12,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from . import clock
@@ -31,12 +30,14 @@ CORS_EXPOSE_HEADERS = "etag, retry-after, x-request-id, x-d1-stats, allow, locat
 BASE_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
 
 
-@dataclass
 class Env:
     """The Worker's env as the app sees it: the D1 binding and a name → value lookup."""
 
-    db_binding: Any
-    lookup: Callable[[str], object]
+    __slots__ = ("db_binding", "lookup")
+
+    def __init__(self, db_binding: Any, lookup: Callable[[str], object]) -> None:
+        self.db_binding = db_binding
+        self.lookup = lookup
 
 
 def error_response(error: ApiError) -> HttpResponse:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import PayloadTooLarge
 
@@ -29,8 +28,7 @@ ROW_KEY_RESERVE_BYTES = 1_024
 MAX_STORED_BYTES = D1_MAX_ROW_BYTES - ROW_KEY_RESERVE_BYTES
 
 
-@dataclass(frozen=True)
-class EncodedPayload:
+class EncodedPayload(NamedTuple):
     canonical: bytes  # what a GET returns
     stored: bytes  # gzip of `canonical`: what the BLOB holds
     etag: str  # quoted strong validator, e.g. '"3f2a…"'

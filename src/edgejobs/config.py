@@ -7,15 +7,14 @@ bad value fails loudly at the first request instead of mid-transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 EnvLookup = Callable[[str], object]
 
 DAY = 86_400
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     api_token: str = ""
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 10 * 1024 * 1024
@@ -37,21 +36,21 @@ class Config:
     def from_env(cls, lookup: EnvLookup) -> Config:
         """Build from an env lookup (`name -> value | None`); absent names keep defaults."""
         values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = lookup(f.name.upper())
+        for name in cls._fields:
+            raw = lookup(name.upper())
             if raw is None:
                 continue
             text = str(raw).strip()
-            if f.name == "api_token":
-                values[f.name] = str(raw)
-            elif f.name == "cors_origins":
-                values[f.name] = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+            if name == "api_token":
+                values[name] = str(raw)
+            elif name == "cors_origins":
+                values[name] = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
             elif text:
                 try:
                     number = int(text)
                 except ValueError:
-                    raise ValueError(f"var {f.name.upper()} must be an integer, got {text!r}") from None
+                    raise ValueError(f"var {name.upper()} must be an integer, got {text!r}") from None
                 if number < 0:
-                    raise ValueError(f"var {f.name.upper()} must not be negative, got {number}")
-                values[f.name] = number
+                    raise ValueError(f"var {name.upper()} must not be negative, got {number}")
+                values[name] = number
         return cls(**values)  # type: ignore[arg-type]

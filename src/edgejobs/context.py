@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .config import Config
@@ -14,13 +13,17 @@ from .validation import expect_object, parse_json, reject_unknown
 JSON_TYPES = ("application/json",)
 
 
-@dataclass
 class RequestContext:
-    request: HttpRequest
-    config: Config
-    db: Database
-    request_id: str
-    now: int  # epoch ms, taken once per request so one request sees one instant
+    """What a handler gets: the request, the settings, D1, the request id and one instant."""
+
+    __slots__ = ("config", "db", "now", "request", "request_id")
+
+    def __init__(self, request: HttpRequest, config: Config, db: Database, request_id: str, now: int) -> None:
+        self.request = request
+        self.config = config
+        self.db = db
+        self.request_id = request_id
+        self.now = now  # epoch ms, taken once per request so one request sees one instant
 
     async def body(self, limit: int | None = None) -> bytes:
         """The raw body, refusing (413) anything over `limit` before reading it when the

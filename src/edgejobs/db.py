@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Conflict, DatabaseUnavailable
 from .logs import emit
@@ -19,8 +18,7 @@ SqlValue = None | int | float | str | bytes
 MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer that survives the trip through JS
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     sql: str
     params: Sequence[object] = ()  # normalised by `to_sql_value` when bound
 
@@ -50,25 +48,38 @@ def named(sql: str, values: Mapping[str, object]) -> Statement:
     return Statement("'".join(parts), params)
 
 
-@dataclass
 class Result:
-    rows: list[dict[str, Any]]
-    changes: int = 0
-    rows_read: int = 0
-    rows_written: int = 0
-    last_row_id: int | None = None
+    """One statement's rows and what D1 reports about it."""
+
+    __slots__ = ("changes", "last_row_id", "rows", "rows_read", "rows_written")
+
+    def __init__(
+        self,
+        rows: list[dict[str, Any]],
+        changes: int = 0,
+        rows_read: int = 0,
+        rows_written: int = 0,
+        last_row_id: int | None = None,
+    ) -> None:
+        self.rows = rows
+        self.changes = changes
+        self.rows_read = rows_read
+        self.rows_written = rows_written
+        self.last_row_id = last_row_id
 
     def first(self) -> dict[str, Any] | None:
         return self.rows[0] if self.rows else None
 
 
-@dataclass
 class D1Stats:
     """What one request cost in D1: statements run, rows read and written."""
 
-    queries: int = 0
-    rows_read: int = 0
-    rows_written: int = 0
+    __slots__ = ("queries", "rows_read", "rows_written")
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.rows_read = 0
+        self.rows_written = 0
 
     def add(self, result: Result) -> None:
         self.queries += 1
@@ -175,12 +186,14 @@ def _result(raw: Any) -> Result:
     )
 
 
-@dataclass
 class Database:
     """D1 behind four calls. `binding` is `env.DB` (the SDK-wrapped D1Database)."""
 
-    binding: Any
-    stats: D1Stats = field(default_factory=D1Stats)
+    __slots__ = ("binding", "stats")
+
+    def __init__(self, binding: Any, stats: D1Stats | None = None) -> None:
+        self.binding = binding
+        self.stats = D1Stats() if stats is None else stats
 
     def _prepare(self, statement: Statement) -> Any:
         params = [to_sql_value(p) for p in statement.params]

@@ -14,8 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import ids, transitions
 from .clock import iso_ms
@@ -117,8 +116,7 @@ WHERE rowid IN (SELECT rowid FROM idempotency_keys ORDER BY rowid LIMIT ?2) AND 
 
 
 # --- validation ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class NewJob:
+class NewJob(NamedTuple):
     project_id: int
     type: str
     input_video_key: str
@@ -235,8 +233,7 @@ def parse_idempotency_key(request: HttpRequest) -> str | None:
     return key
 
 
-@dataclass(frozen=True)
-class ListFilter:
+class ListFilter(NamedTuple):
     project_id: int | None
     statuses: tuple[str, ...]  # empty: any
     type: str | None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,24 +18,25 @@ async def _no_body() -> bytes:
     return b""
 
 
-@dataclass
 class HttpRequest:
     """An incoming request. Header names are lower-case; the body is read on demand, once
     (the runtime's body stream can be consumed only once; later reads get the same bytes)."""
 
-    method: str
-    url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body_reader: BodyReader = _no_body
-    _body: bytes | None = field(default=None, init=False, repr=False)
+    __slots__ = ("_body", "body_reader", "headers", "method", "path", "query", "query_keys", "url")
 
-    async def read_body(self) -> bytes:
-        if self._body is None:
-            self._body = await self.body_reader()
-        return self._body
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        body_reader: BodyReader = _no_body,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers: Mapping[str, str] = {} if headers is None else headers
+        self.body_reader = body_reader
+        self._body: bytes | None = None
+        parts = urlsplit(url)
         self.path = parts.path or "/"
         self.query: dict[str, str] = {}
         self.query_keys: list[str] = []
@@ -44,15 +44,22 @@ class HttpRequest:
             self.query_keys.append(key)
             self.query.setdefault(key, value)
 
+    async def read_body(self) -> bytes:
+        if self._body is None:
+            self._body = await self.body_reader()
+        return self._body
+
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
 
-@dataclass
 class HttpResponse:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers: dict[str, str] = {} if headers is None else headers
 
 
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:

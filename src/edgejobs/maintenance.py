@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import iso_ms, now_ms
@@ -25,14 +24,16 @@ from .pagination import page_request, page_response
 from .routing import Route
 
 
-@dataclass
 class Budget:
     """How much one run may do: statements and wall time; rows per statement."""
 
-    chunk_rows: int
-    max_statements: int
-    deadline: float  # time.monotonic() value
-    statements: int = 0
+    __slots__ = ("chunk_rows", "deadline", "max_statements", "statements")
+
+    def __init__(self, chunk_rows: int, max_statements: int, deadline: float) -> None:
+        self.chunk_rows = chunk_rows
+        self.max_statements = max_statements
+        self.deadline = deadline  # time.monotonic() value
+        self.statements = 0  # spent so far
 
     @classmethod
     def from_config(cls, config: Config) -> Budget:
@@ -67,10 +68,14 @@ class Budget:
         self.statements += share.statements
 
 
-@dataclass
 class TaskOutcome:
-    count: int = 0
-    more: bool = False
+    """What one task did in a run: rows affected, and whether work is left."""
+
+    __slots__ = ("count", "more")
+
+    def __init__(self, count: int = 0, more: bool = False) -> None:
+        self.count = count
+        self.more = more
 
 
 Task = Callable[[Database, Config, int, Budget], Awaitable[TaskOutcome]]
@@ -106,19 +111,24 @@ async def delete_in_chunks(db: Database, budget: Budget, sql: str, *params: obje
     return await repeat_in_chunks(budget, delete_chunk)
 
 
-@dataclass
 class RunRecord:
-    trigger: str
-    started_at: int
-    id: int | None = None
-    finished_at: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    more: bool = False
-    error: str | None = None
+    """One maintenance run as it goes."""
+
+    __slots__ = ("counts", "error", "finished_at", "id", "more", "started_at", "trigger")
+
+    def __init__(self, trigger: str, started_at: int) -> None:
+        self.trigger = trigger
+        self.started_at = started_at
+        self.id: int | None = None
+        self.finished_at: int | None = None
+        self.counts: dict[str, int] = {}
+        self.more = False
+        self.error: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         """The run as `maintenance_runs` stores it (what `render_run` takes)."""
-        return {**self.__dict__, "counts": json.dumps(self.counts), "more": int(self.more)}
+        row = {name: getattr(self, name) for name in self.__slots__}
+        return {**row, "counts": json.dumps(self.counts), "more": int(self.more)}
 
 
 INSERT_RUN_SQL = "INSERT INTO maintenance_runs (trigger, started_at) VALUES (?, ?) RETURNING id"

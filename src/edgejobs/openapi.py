@@ -107,7 +107,7 @@ def build_document(routes: list[Route], schemas: dict[str, Any]) -> dict[str, An
         operation = copy.deepcopy(route.operation)
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in route.pattern.groupindex
+            for name in route.param_names
         ]
         declared = {(p["name"], p["in"]) for p in operation.get("parameters", [])}
         operation["parameters"] = [
@@ -124,7 +124,7 @@ def build_document(routes: list[Route], schemas: dict[str, Any]) -> dict[str, An
             operation["security"] = [{"bearer": []}]
         else:
             operation["security"] = []
-        if route.pattern.groupindex:
+        if route.param_names:
             errors.append("404")
         if route.method in ("POST", "PUT", "PATCH"):
             errors += ["413", "415"]

@@ -14,8 +14,7 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ValidationError
 from .validation import query_int
@@ -62,8 +61,7 @@ def decode_cursor(cursor: str, scope: str, key: str, types: Sequence[type]) -> l
     return position
 
 
-@dataclass(frozen=True)
-class PageRequest:
+class PageRequest(NamedTuple):
     limit: int
     after: list[Any] | None  # sort key of the last item already seen
 

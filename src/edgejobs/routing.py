@@ -1,4 +1,5 @@
-"""A small router: `/api/things/{id}` templates compiled once into regexes.
+"""A small router: `/api/things/{id}` templates matched segment by segment (a parameter is
+one non-empty segment).
 
 A path that matches with another method is a 405 carrying `Allow`; no match is a 404.
 As in OpenAPI, a concrete path wins over a templated one: `/jobs/claim` is its own path
@@ -9,9 +10,7 @@ the routes that are served.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import MethodNotAllowed, NotFound
@@ -22,54 +21,75 @@ if TYPE_CHECKING:
 Handler = Callable[..., Awaitable["HttpResponse"]]
 """`async def handler(ctx: RequestContext, **path_params) -> HttpResponse`."""
 
-_PARAM = re.compile(r"\{([a-z_]+)\}")
 
-
-def compile_template(template: str) -> re.Pattern[str]:
-    """`/a/{id}/b` → `^/a/(?P<id>[^/]+)/b$` (literal parts escaped)."""
-    parts = _PARAM.split(template)  # literal, name, literal, name, ...
-    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
-    return re.compile(f"^{regex}$")
-
-
-@dataclass(frozen=True)
 class Route:
-    method: str
-    template: str
-    handler: Handler
-    operation: dict[str, Any] = field(default_factory=dict, compare=False)
-    pattern: re.Pattern[str] = field(init=False, compare=False)
-    # From the operation, so the app enforces what /openapi.json says: the query parameters
-    # it declares (any other is a 400) and whether it takes a body (else a body is a 400).
-    query_names: frozenset[str] = field(init=False, compare=False)
-    takes_body: bool = field(init=False, compare=False)
+    """`method template` served by `handler`, with its OpenAPI operation."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "pattern", compile_template(self.template))
+    __slots__ = (
+        "handler",
+        "method",
+        "operation",
+        "param_names",
+        "query_names",
+        "segments",
+        "takes_body",
+        "template",
+    )
+
+    def __init__(
+        self, method: str, template: str, handler: Handler, operation: dict[str, Any] | None = None
+    ) -> None:
+        self.method = method
+        self.template = template
+        self.handler = handler
+        self.operation: dict[str, Any] = operation or {}
+        # `/a/{id}/b` → ("", "a", None, "b"): None where a path parameter goes.
+        self.segments = tuple(None if s.startswith("{") else s for s in template.split("/"))
+        self.param_names = tuple(s[1:-1] for s in template.split("/") if s.startswith("{"))
+        # From the operation, so the app enforces what /openapi.json says: the query parameters
+        # it declares (any other is a 400) and whether it takes a body (else a body is a 400).
         declared = self.operation.get("parameters", [])
-        object.__setattr__(self, "query_names", frozenset(p["name"] for p in declared if p["in"] == "query"))
-        object.__setattr__(self, "takes_body", "requestBody" in self.operation)
+        self.query_names = frozenset(p["name"] for p in declared if p["in"] == "query")
+        self.takes_body = "requestBody" in self.operation
+
+    def __repr__(self) -> str:
+        return f"Route({self.method} {self.template})"
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """The path parameters if `path` fits the template, else None."""
+        parts = path.split("/")
+        if len(parts) != len(self.segments):
+            return None
+        values = []
+        for expected, part in zip(self.segments, parts, strict=True):
+            if expected is None:
+                if not part:
+                    return None
+                values.append(part)
+            elif part != expected:
+                return None
+        return dict(zip(self.param_names, values, strict=True))
 
 
 class Router:
     def __init__(self, routes: Iterable[Route] = ()) -> None:
         self.routes: list[Route] = list(routes)
 
-    def _candidates(self, path: str) -> list[tuple[Route, re.Match[str]]]:
+    def _candidates(self, path: str) -> list[tuple[Route, dict[str, str]]]:
         """The routes whose template matches `path`, keeping only the most concrete ones
         (fewest path parameters)."""
-        found = [(route, m) for route in self.routes if (m := route.pattern.match(path)) is not None]
+        found = [(route, m) for route in self.routes if (m := route.match(path)) is not None]
         if not found:
             return []
-        fewest = min(len(route.pattern.groupindex) for route, _ in found)
-        return [(route, m) for route, m in found if len(route.pattern.groupindex) == fewest]
+        fewest = min(len(route.param_names) for route, _ in found)
+        return [(route, m) for route, m in found if len(route.param_names) == fewest]
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for `method path` and its path parameters, or 404/405."""
         allowed: set[str] = set()
         for route, found in self._candidates(path):
             if route.method == method:
-                return route, found.groupdict()
+                return route, found
             allowed.add(route.method)
         if allowed:
             allow = ", ".join(sorted(allowed))

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import ids
 from .config import Config
@@ -39,8 +38,7 @@ STATUSES = (PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED)
 FINISHED = (COMPLETE, ERROR, CANCELLED)
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """One row of the state machine."""
 
     name: str
@@ -154,8 +152,7 @@ ACTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class Rows:
+class Rows(NamedTuple):
     """Which rows an action applies to: the UPDATE's condition, and how the event INSERT
     finds those rows again cheaply (it adds `transition_id = :transition_id`)."""
 

@@ -13,9 +13,8 @@ Concurrency: `If-Match` and `If-None-Match: *` are checked inside the write's ow
 from __future__ import annotations
 
 import re
-from dataclasses import astuple, dataclass
 from itertools import product
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from . import codec
 from .clock import iso_ms
@@ -154,8 +153,7 @@ def parse_job_id(raw: str) -> str:
     return job_id
 
 
-@dataclass(frozen=True)
-class JobMetadata:
+class JobMetadata(NamedTuple):
     """What `veo_jobs` keeps of a job object, in the column order of the write SQL."""
 
     status: str
@@ -263,8 +261,7 @@ def expires_at(status: str, now: int, config: Config) -> int:
     return now + ttl_seconds(status, config) * 1000
 
 
-@dataclass(frozen=True)
-class Precondition:
+class Precondition(NamedTuple):
     """What a conditional request demands: `match` (If-Match: one of `etags`, or any live
     job when `etags` is None) or `absent` (If-None-Match: *); `none` for a plain write."""
 
@@ -311,7 +308,7 @@ def write_statements(
     """The metadata write for `precondition`, then the payload write that depends on it."""
     params: list[SqlValue] = [
         job_id,
-        *astuple(meta),
+        *meta,
         payload.etag,
         payload.size_bytes,
         payload.stored_bytes,

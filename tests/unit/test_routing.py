@@ -1,7 +1,7 @@
 import pytest
 
 from edgejobs.errors import MethodNotAllowed, NotFound
-from edgejobs.routing import Route, Router, compile_template
+from edgejobs.routing import Route, Router
 
 
 async def _handler(ctx: object, **params: str) -> None:  # pragma: no cover - never called
@@ -32,15 +32,24 @@ def test_wrong_method_is_405_with_allow() -> None:
 
 
 def test_no_match_is_404() -> None:
-    for path in ["/api/thing", "/api/things/a/b", "/api/things/x/run/extra", "/"]:
+    for path in [
+        "/api/thing",
+        "/api/things/a/b",
+        "/api/things/x/run/extra",
+        "/",
+        "/api/things/",
+        "/api//run",
+    ]:
         with pytest.raises(NotFound):
             router().match("GET", path)
 
 
-def test_literal_parts_are_escaped() -> None:
-    pattern = compile_template("/openapi.json")
-    assert pattern.match("/openapi.json")
-    assert not pattern.match("/openapiXjson")
+def test_literal_parts_match_exactly() -> None:
+    route = Route("GET", "/openapi.json", _handler)
+    assert route.match("/openapi.json") == {}
+    for path in ("/openapiXjson", "/openapi.json/", "/OPENAPI.json", "openapi.json"):
+        assert route.match(path) is None
+    assert Route("GET", "/a/{x}/b/{y}", _handler).match("/a/1/b/two") == {"x": "1", "y": "two"}
 
 
 def test_a_literal_path_wins_over_a_template() -> None:
