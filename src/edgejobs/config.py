@@ -7,14 +7,18 @@ bad value fails loudly at the first request instead of mid-transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any
 
 EnvLookup = Callable[[str], object]
 
 DAY = 86_400
 
 
-class Config(NamedTuple):
+class Config:
+    """Read-only settings. Each has its default here; `Config(name=value, …)` overrides some.
+    (A plain class: a NamedTuple or dataclass of this size costs milliseconds to create at
+    import in Pyodide.)"""
+
     api_token: str = ""
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 10 * 1024 * 1024
@@ -32,11 +36,20 @@ class Config(NamedTuple):
     maintenance_time_budget_ms: int = 20_000
     maintenance_run_retention_seconds: int = 30 * DAY
 
+    def __init__(self, **overrides: Any) -> None:
+        for name, value in overrides.items():
+            if name not in FIELDS:
+                raise TypeError(f"Config has no setting {name!r}")
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Config is read-only")
+
     @classmethod
     def from_env(cls, lookup: EnvLookup) -> Config:
         """Build from an env lookup (`name -> value | None`); absent names keep defaults."""
         values: dict[str, object] = {}
-        for name in cls._fields:
+        for name in FIELDS:
             raw = lookup(name.upper())
             if raw is None:
                 continue
@@ -53,4 +66,7 @@ class Config(NamedTuple):
                 if number < 0:
                     raise ValueError(f"var {name.upper()} must not be negative, got {number}")
                 values[name] = number
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
+
+
+FIELDS = tuple(Config.__annotations__)  # the settings, in order; env var = upper-case name

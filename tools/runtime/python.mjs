@@ -227,6 +227,43 @@ function pruneSnapshots(cacheDir, keep) {
   for (const { f } of files.slice(2)) fs.rmSync(f, { force: true });
 }
 
+/** Copies the host directory `from` into Pyodide's in-memory file system at `to` (files keep
+ *  their modification times; __pycache__ directories are skipped). */
+function copyIntoMemory(FS, from, to) {
+  FS.mkdirTree(to);
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = `${to}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (entry.name !== "__pycache__") copyIntoMemory(FS, source, target);
+    } else if (entry.isFile()) {
+      FS.writeFile(target, fs.readFileSync(source));
+      const { mtimeMs } = fs.statSync(source);
+      FS.utime(target, mtimeMs, mtimeMs);
+    }
+  }
+}
+
+/** Writes the files under the in-memory `from` that the host directory `to` lacks or holds
+ *  with other bytes (bytecode written by this start-up's imports). */
+function copyOutOfMemory(FS, from, to) {
+  for (const name of FS.readdir(from)) {
+    if (name === "." || name === "..") continue;
+    const source = `${from}/${name}`;
+    const target = path.join(to, name);
+    if (FS.isDir(FS.stat(source).mode)) {
+      fs.mkdirSync(target, { recursive: true });
+      copyOutOfMemory(FS, source, target);
+      continue;
+    }
+    const data = FS.readFile(source);
+    if (fs.existsSync(target) && Buffer.from(data).equals(fs.readFileSync(target))) continue;
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, target); // atomic, like importlib's own writes
+  }
+}
+
 /**
  * Starts the interpreter. Booting Pyodide and importing the stdlib takes ~3 s; restoring a
  * memory snapshot of that state takes ~0.5 s (production Python Workers start from a
@@ -283,8 +320,12 @@ export async function startPython({ config, sdkDir, env, compatFlags, stdout, st
     throw new Error("pyodide.loadPackage is disabled");
   };
 
-  pyodide.mountNodeFS("/session/metadata", config.mainDir);
-  pyodide.mountNodeFS("/session/sdk/workers", path.join(sdkDir, "workers"));
+  // The Worker's modules live in memory, as in workerd (its bundle is an in-memory file
+  // system): copied at start, with their modification times, so the bytecode cache stays valid.
+  // (Mounting the directory with NODEFS instead made every import pay several host file-system
+  // calls through JS: about a third of the app's import time.)
+  copyIntoMemory(pyodide.FS, config.mainDir, "/session/metadata");
+  copyIntoMemory(pyodide.FS, path.join(sdkDir, "workers"), "/session/sdk/workers");
   const asgi = path.join(sdkDir, "asgi.py");
   if (fs.existsSync(asgi)) pyodide.FS.writeFile("/session/sdk/asgi.py", fs.readFileSync(asgi));
 
@@ -335,13 +376,15 @@ export async function startPython({ config, sdkDir, env, compatFlags, stdout, st
 
   // Bytecode goes to a cache outside the project (never src/__pycache__), keyed by the
   // source directory so that two checkouts never share entries.
+  // It is read into memory too, and what the imports add is written back once they are done.
   let pycachePrefix = null;
+  let pycacheHostDir = null;
   if (cacheDir) {
     const key = createHash("sha256").update(`${config.mainDir}\0${sdkDir}`).digest("hex").slice(0, 16);
-    const hostDir = path.join(cacheDir, "pycache", key);
-    fs.mkdirSync(hostDir, { recursive: true });
-    pyodide.mountNodeFS("/cache/pycache", hostDir);
+    pycacheHostDir = path.join(cacheDir, "pycache", key);
+    fs.mkdirSync(pycacheHostDir, { recursive: true });
     pycachePrefix = "/cache/pycache";
+    copyIntoMemory(pyodide.FS, pycacheHostDir, pycachePrefix);
   }
   pyodide.runPython(`
 import os, random, sys
@@ -386,6 +429,7 @@ _glue`);
     throw pythonError(err);
   }
   timings.app_import_ms = Math.round(performance.now() - t);
+  if (pycacheHostDir) copyOutOfMemory(pyodide.FS, pycachePrefix, pycacheHostDir);
 
   async function withInstance(env, ctx, body) {
     const instance = await call(DefaultClass, [ctx, env]);
