@@ -5,9 +5,10 @@ the answer back; `scheduled` hands cron ticks to maintenance. Everything else li
 the `edgejobs` package and runs under plain CPython too.
 """
 
-from workers import Response, WorkerEntrypoint
+from workers import Response, WorkerEntrypoint, python_to_rpc
 
 from edgejobs.app import Env
+from edgejobs.db import JsD1
 from edgejobs.http import HttpRequest
 from edgejobs.main import app, run_scheduled
 
@@ -15,7 +16,8 @@ from edgejobs.main import app, run_scheduled
 class Default(WorkerEntrypoint):
     def _env(self) -> Env:
         env = self.env
-        return Env(db_binding=env.DB, lookup=lambda name: getattr(env, name, None))
+        # python_to_rpc(binding) is the JS D1Database under the SDK's wrapper.
+        return Env(db_binding=JsD1(python_to_rpc(env.DB)), lookup=lambda name: getattr(env, name, None))
 
     async def fetch(self, request):
         headers = {key.lower(): value for key, value in request.headers.items()}
