@@ -68,10 +68,11 @@ PAGE = 50
 DAY_MS = 86_400_000
 RUNNER = "bench-runner"
 OVERHEAD_NOTE = (
-    "Handler overhead = route p50 − p50 of the same D1 statements sent straight to the same D1 "
-    "through the runtime's SQL endpoint (one HTTP round trip charged, like the route). Both paths "
-    "share the HTTP hop, the D1 bridge and D1 itself, so the difference is the Worker: request "
-    "and response conversion between JS and Python, routing, auth, validation, JSON, gzip, cursor "
+    "Handler overhead = the median, over calls made alternately, of (route latency − latency of "
+    "the same D1 statements sent straight to the same D1 through the runtime's SQL endpoint, one "
+    "HTTP round trip charged like the route). Both paths share the HTTP hop, the D1 bridge and D1 "
+    "itself, so the difference is the Worker and the runtime's per-request glue: request and "
+    "response conversion between JS and Python, routing, auth, validation, JSON, gzip, cursor "
     "signing, logging, and converting each D1 call's arguments and rows across the Pyodide boundary."
 )
 
@@ -236,20 +237,32 @@ def run_probe(bench: Bench, probe: Probe, n: int) -> dict[str, Any]:
     return summarise(probe.route, samples)
 
 
-def run_direct(bench: Bench, probe: Probe, n: int, node_rtt_ms: float) -> dict[str, Any]:
-    """The probe's D1 calls through the SQL endpoint; each call after the first is charged
-    one Node round trip less, so the total holds one HTTP round trip like the route."""
+def run_overhead(bench: Bench, probe: Probe, n: int, node_rtt_ms: float) -> dict[str, Any]:
+    """Route call i, then the same D1 calls through the SQL endpoint, alternately (each D1
+    call after the first charged one Node round trip less, so both hold one HTTP round trip).
+    Pairs cancel the machine's drift: the overhead is the median of the paired differences."""
     assert probe.direct is not None
-    totals = []
+    routes, directs = [], []
     calls = 0
     for i in range(probe.samples or n):
+        method, path, kwargs = probe.request(i)
+        response, sample = bench.call(method, path, **kwargs)
+        if probe.seen:
+            probe.seen(i, response)
         bodies = probe.direct(i)
         calls = len(bodies)
         started = time.perf_counter()
         for body in bodies:
             bench.sql(body)
-        totals.append((time.perf_counter() - started) * 1000 - (len(bodies) - 1) * node_rtt_ms)
-    return {"d1_calls": calls, "p50_ms": percentile(totals, 50), "p95_ms": percentile(totals, 95)}
+        routes.append(sample.ms)
+        directs.append((time.perf_counter() - started) * 1000 - (len(bodies) - 1) * node_rtt_ms)
+    return {
+        "route": probe.route,
+        "route_p50_ms": percentile(routes, 50),
+        "direct_sql_p50_ms": percentile(directs, 50),
+        "d1_calls": calls,
+        "overhead_p50_ms": round(statistics.median(r - d for r, d in zip(routes, directs, strict=True)), 2),
+    }
 
 
 def baselines(bench: Bench, n: int = 200) -> dict[str, float]:
@@ -757,16 +770,7 @@ def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
             result = run_probe(bench, probe, n)
             routes[probe.route] = result
             if probe.direct is not None:
-                direct = run_direct(bench, probe, n, base["node_http_rtt_p50_ms"])
-                overhead.append(
-                    {
-                        "route": probe.route,
-                        "route_p50_ms": result["p50_ms"],
-                        "direct_sql_p50_ms": direct["p50_ms"],
-                        "d1_calls": direct["d1_calls"],
-                        "overhead_p50_ms": round(result["p50_ms"] - direct["p50_ms"], 2),
-                    }
-                )
+                overhead.append(run_overhead(bench, probe, n, base["node_http_rtt_p50_ms"]))
         peers = peer_comparison(bench, state, routes, min(n, 10))
         cron = drain_cron(bench)
         cron["expire_statement_idle"] = expire_statement_idle(bench)
@@ -1146,7 +1150,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         )
     out += [
         "",
-        "Handler overhead (route p50 − same SQL straight to D1 p50), ms:",
+        "Handler overhead (median of paired route − same SQL straight to D1; p50s beside it), ms:",
         "",
         "| route | D1 calls | "
         + " | ".join(f"{s['scale'] // 1000}k route · SQL · overhead" for s in scales)
