@@ -7,6 +7,7 @@
 //
 //   node tests/bench_import.mjs            (from the project root)
 
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -46,9 +47,15 @@ Default = _main.Default
 `;
 
 const config = loadWranglerConfig(path.join(ROOT, "wrangler.toml"));
-// One fixed path, sources copied with their timestamps: the runtime's bytecode cache (keyed by
-// the directory) stays valid from one run to the next, as it does for the runtime itself.
-const copy = path.join(os.tmpdir(), "edgejobs-bench-import");
+// One fixed path per checkout, sources copied with their timestamps: the runtime's bytecode
+// cache (keyed by the directory) stays valid from one run to the next, as it does for the
+// runtime itself. Per checkout: two checkouts benchmarking at once must not delete or
+// overwrite each other's copy (that made runs fail, import the other checkout's sources, or
+// recompile every module).
+const copy = path.join(
+  os.tmpdir(),
+  `edgejobs-bench-import-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`,
+);
 try {
   fs.rmSync(copy, { recursive: true, force: true });
   fs.cpSync(config.mainDir, copy, {
