@@ -17,8 +17,8 @@ class FakeStatement:
     def bind(self, *params: Any) -> FakeStatement:
         return FakeStatement(self.db, self.sql, params)
 
-    async def all(self) -> dict[str, Any]:
-        return self.db.run_one(self)
+    async def all(self, blobs: tuple[str, ...] = ()) -> dict[str, Any]:
+        return self.db.run_one(self)  # BLOBs come back as lists of ints either way
 
 
 class FakeD1:

@@ -389,7 +389,7 @@ async def put_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
 async def get_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     """The stored object, byte for byte as canonical JSON, with its ETag."""
     job_id = parse_job_id(job_id)
-    row = await ctx.db.first(GET_SQL, job_id, ctx.now)
+    row = await ctx.db.first(GET_SQL, job_id, ctx.now, blobs=("data",))
     if row is None:
         raise _not_found(job_id)
     return HttpResponse(

@@ -1,10 +1,15 @@
+import json
+from types import SimpleNamespace
+
 import pytest
 
 from edgejobs.db import (
     Database,
     DatabaseError,
+    JsD1,
     Statement,
     UniqueViolation,
+    _result,
     named,
     to_sql_value,
     translate_error,
@@ -93,3 +98,84 @@ def test_named_parameters_become_numbered_ones_bound_once() -> None:
 async def test_named_statements_run(db: Database) -> None:
     await db.run(named("INSERT INTO t (id, v, n) VALUES (:id, :v, :id * 2)", {"id": 7, "v": "x"}))
     assert await db.first("SELECT id, v, n FROM t") == {"id": 7, "v": "x", "n": 14}
+
+
+async def test_blob_columns_named_by_the_caller_are_bytes_too(db: Database) -> None:
+    await db.execute("INSERT INTO t (id, v, b) VALUES (1, 'a', ?), (2, 'b', NULL)", b"\x01\x02")
+    rows = await db.all("SELECT id, b, v FROM t ORDER BY id", blobs=("b",))
+    assert rows == [{"id": 1, "b": b"\x01\x02", "v": "a"}, {"id": 2, "b": None, "v": "b"}]
+    assert db.stats.queries == 2 and db.stats.rows_read == 2
+
+
+# --- JsD1's BLOB path, with stand-ins for the JS objects Pyodide hands over -------------------------
+class _JsNull:
+    """Stands for `pyodide.ffi.jsnull` (JS null), which JSON.stringify writes as null."""
+
+
+JSNULL = _JsNull()
+
+
+class _JsRow:
+    """A row object: columns as attributes, as on a JsProxy."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        self.__dict__.update(values)
+
+
+class _JsArray(list[object]):
+    @property
+    def length(self) -> int:
+        return len(self)
+
+
+class _Uint8Array:
+    def __init__(self, values: list[int]) -> None:
+        self.values = values
+
+    def to_bytes(self) -> bytes:
+        return bytes(self.values)
+
+
+def _stringify(value: object) -> str:
+    return json.dumps(value, default=lambda o: None if o is JSNULL else o.__dict__)
+
+
+def _js_result(rows: list[dict[str, object]]) -> _JsRow:
+    meta = {"rows_read": len(rows), "rows_written": 0, "changes": 0, "last_row_id": 0}
+    return _JsRow({"results": _JsArray(_JsRow(row) for row in rows), "meta": _JsRow(meta)})
+
+
+def _js_d1() -> JsD1:
+    d1 = JsD1.__new__(JsD1)  # no `js` module here: JsD1.__init__ would import it
+    d1._js = SimpleNamespace(jsnull=JSNULL, stringify=_stringify, new_uint8_array=_Uint8Array)
+    return d1
+
+
+def test_js_blob_path_gives_what_the_json_path_gives() -> None:
+    rows = [
+        {"etag": '"a"', "data": [31, 139, 0, 255], "n": 1},
+        {"etag": '"b"', "data": None, "n": 2},
+        {"etag": '"c"', "data": [], "n": 3},
+    ]
+    d1 = _js_d1()
+    via_json = _result(d1.decode(_js_result(rows)))
+    via_blobs = _result(d1.decode_with_blobs(_js_result(rows), ("data",)))
+    assert (
+        via_blobs.rows
+        == via_json.rows
+        == [
+            {"etag": '"a"', "data": b"\x1f\x8b\x00\xff", "n": 1},
+            {"etag": '"b"', "data": None, "n": 2},
+            {"etag": '"c"', "data": b"", "n": 3},
+        ]
+    )
+    assert [list(row) for row in via_blobs.rows] == [["etag", "data", "n"]] * 3  # column order kept
+    assert via_blobs.rows_read == via_json.rows_read == 3
+
+
+def test_js_blob_path_without_rows_or_blob_columns() -> None:
+    d1 = _js_d1()
+    assert d1.decode_with_blobs(_js_result([]), ("data",))["results"] == []
+    assert d1.decode_with_blobs(_js_result([{"x": 1}]), ("data",))["results"] == [{"x": 1}]
+    no_results = _JsRow({"meta": _JsRow({"changes": 0})})
+    assert d1.decode_with_blobs(no_results, ("data",)) == {"meta": {"changes": 0}}
