@@ -316,7 +316,7 @@ class Database:
         statement = Statement(sql, params)
         try:
             prepared = self._prepare(statement)
-            raw = await (prepared.all(blobs) if blobs else prepared.all())
+            raw = await prepared.all(blobs)
         except Exception as exc:
             raise self._failure(exc, statement.sql) from exc
         result = _result(raw)

@@ -44,8 +44,9 @@ class Route:
         self.handler = handler
         self.operation: dict[str, Any] = operation or {}
         # `/a/{id}/b` → ("", "a", None, "b"): None where a path parameter goes.
-        self.segments = tuple(None if s.startswith("{") else s for s in template.split("/"))
-        self.param_names = tuple(s[1:-1] for s in template.split("/") if s.startswith("{"))
+        parts = template.split("/")
+        self.segments = tuple(None if s.startswith("{") else s for s in parts)
+        self.param_names = tuple(s[1:-1] for s in parts if s.startswith("{"))
         # From the operation, so the app enforces what /openapi.json says: the query parameters
         # it declares (any other is a 400) and whether it takes a body (else a body is a 400).
         declared = self.operation.get("parameters", [])

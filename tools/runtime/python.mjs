@@ -244,20 +244,22 @@ function copyIntoMemory(FS, from, to) {
   }
 }
 
-/** Writes the files under the in-memory `from` that the host directory `to` lacks or holds
- *  with other bytes (bytecode written by this start-up's imports). */
-function copyOutOfMemory(FS, from, to) {
+/** Writes the files under the in-memory `from` modified since `since` (ms) to the host
+ *  directory `to`: the bytecode this start-up's imports wrote (files copied in keep their
+ *  host modification times, so they are skipped without being read again). */
+function copyOutOfMemory(FS, from, to, since) {
   for (const name of FS.readdir(from)) {
     if (name === "." || name === "..") continue;
     const source = `${from}/${name}`;
     const target = path.join(to, name);
-    if (FS.isDir(FS.stat(source).mode)) {
+    const stat = FS.stat(source);
+    if (FS.isDir(stat.mode)) {
       fs.mkdirSync(target, { recursive: true });
-      copyOutOfMemory(FS, source, target);
+      copyOutOfMemory(FS, source, target, since);
       continue;
     }
+    if (+stat.mtime < since) continue;
     const data = FS.readFile(source);
-    if (fs.existsSync(target) && Buffer.from(data).equals(fs.readFileSync(target))) continue;
     const tmp = `${target}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, target); // atomic, like importlib's own writes
@@ -404,6 +406,7 @@ random.seed()
     jspi ? fn.callWithOptions({ relaxed, promising: true }, ...args) : relaxed ? fn.callRelaxed(...args) : fn(...args);
 
   const pythonError = (err) => new PythonStartupError(err?.message ?? String(err));
+  const importsStarted = Date.now(); // bytecode written from here on goes back to the host cache
   t = performance.now();
   try {
     pyodide.runPython("import workers");
@@ -429,7 +432,7 @@ _glue`);
     throw pythonError(err);
   }
   timings.app_import_ms = Math.round(performance.now() - t);
-  if (pycacheHostDir) copyOutOfMemory(pyodide.FS, pycachePrefix, pycacheHostDir);
+  if (pycacheHostDir) copyOutOfMemory(pyodide.FS, pycachePrefix, pycacheHostDir, importsStarted);
 
   async function withInstance(env, ctx, body) {
     const instance = await call(DefaultClass, [ctx, env]);
