@@ -2,29 +2,25 @@
 
 It turns the runtime's request into the app's `HttpRequest`, calls the app, and turns
 the answer back; `scheduled` hands cron ticks to maintenance. Everything else lives in
-the `edgejobs` package and runs under plain CPython too.
+the `edgejobs` package and runs under plain CPython too (`edgejobs.jsbridge` aside).
 """
 
-from workers import Response, WorkerEntrypoint, python_to_rpc
+from workers import WorkerEntrypoint, import_from_javascript
 
 from edgejobs.app import Env
-from edgejobs.db import JsD1
-from edgejobs.http import HttpRequest
+from edgejobs.jsbridge import env_from_js, request_from_js, response_to_js
 from edgejobs.main import app, run_scheduled
 
 
-class Default(WorkerEntrypoint):
-    def _env(self) -> Env:
-        env = self.env
-        # python_to_rpc(binding) is the JS D1Database under the SDK's wrapper.
-        return Env(db_binding=JsD1(python_to_rpc(env.DB)), lookup=lambda name: getattr(env, name, None))
+def worker_env() -> Env:
+    # The JS env itself (the one the entrypoint was made with), not the SDK's wrapper of it.
+    return env_from_js(import_from_javascript("cloudflare:workers").env)
 
+
+class Default(WorkerEntrypoint):
     async def fetch(self, request):
-        headers = {key.lower(): value for key, value in request.headers.items()}
-        method = request.js_object.method  # the raw verb: the SDK's enum rejects unusual ones
-        answer = await app.handle(HttpRequest(method, request.url, headers, request.bytes), self._env())
-        # A 204/304 must have a null body, not an empty one.
-        return Response(answer.body or None, status=answer.status, headers=answer.headers)
+        answer = await app.handle(request_from_js(request.js_object), worker_env())
+        return response_to_js(answer)
 
     async def scheduled(self, controller, env, ctx):
-        await run_scheduled(self._env(), controller.cron)
+        await run_scheduled(worker_env(), controller.cron)

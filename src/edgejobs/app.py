@@ -31,13 +31,14 @@ BASE_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"
 
 
 class Env:
-    """The Worker's env as the app sees it: the D1 binding and a name → value lookup."""
+    """The Worker's env as the app sees it: the D1 binding, and the settings (read when a
+    request starts, within its error handling: a bad var is a logged 500, not a crash)."""
 
-    __slots__ = ("db_binding", "lookup")
+    __slots__ = ("config", "db_binding")
 
-    def __init__(self, db_binding: Any, lookup: Callable[[str], object]) -> None:
+    def __init__(self, db_binding: Any, config: Callable[[], Config]) -> None:
         self.db_binding = db_binding
-        self.lookup = lookup
+        self.config = config
 
 
 def error_response(error: ApiError) -> HttpResponse:
@@ -79,7 +80,7 @@ class App:
         origin = request.header("origin")
         config: Config | None = None
         try:
-            config = Config.from_env(env.lookup)
+            config = env.config()
             response = await self._dispatch(request, env, config, stats, request_id, origin)
         except ApiError as error:
             response = error_response(error)

@@ -6,6 +6,7 @@ bad value fails loudly at the first request instead of mid-transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -70,3 +71,18 @@ class Config:
 
 
 FIELDS = tuple(Config.__annotations__)  # the settings, in order; env var = upper-case name
+ENV_NAMES = tuple(name.upper() for name in FIELDS)
+
+_parsed: tuple[str, Config] | None = None  # the isolate's last settings text and its Config
+
+
+def config_from_json(text: str) -> Config:
+    """The settings from one JSON object of env name → raw value (the Worker's
+    `JSON.stringify(env, ENV_NAMES)`), parsed only when the text differs from the last one:
+    reading and parsing them on every request cost ~0.15 ms in Pyodide. Any change of a value
+    changes the text; a bad value fails on every request, as it would uncached."""
+    global _parsed
+    if _parsed is None or _parsed[0] != text:
+        values = json.loads(text)
+        _parsed = (text, Config.from_env(values.get))
+    return _parsed[1]

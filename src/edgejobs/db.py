@@ -187,31 +187,6 @@ def _result(raw: Any) -> Result:
     )
 
 
-class _JsHelpers:
-    """The JS functions `JsD1` calls, looked up once per isolate (each lookup crosses the FFI)."""
-
-    __slots__ = ("jsnull", "new_uint8_array", "stringify", "to_js")
-
-    def __init__(self) -> None:
-        from js import JSON, Uint8Array  # Pyodide's bridge to JS globals
-        from pyodide.ffi import jsnull, to_js  # type: ignore[attr-defined]  # (jsnull: not in the stubs)
-
-        self.jsnull = jsnull
-        self.new_uint8_array = Uint8Array.new
-        self.stringify = JSON.stringify
-        self.to_js = to_js
-
-
-_js: _JsHelpers | None = None  # the isolate's helpers, made on first use (not at import)
-
-
-def _js_helpers() -> _JsHelpers:
-    global _js
-    if _js is None:
-        _js = _JsHelpers()
-    return _js
-
-
 class JsD1:
     """The D1 binding as the runtime holds it (a JS `D1Database`), driven directly (Pyodide only).
 
@@ -226,9 +201,9 @@ class JsD1:
 
     __slots__ = ("_binding", "_js")
 
-    def __init__(self, js_binding: Any) -> None:
+    def __init__(self, js_binding: Any, js: Any) -> None:
         self._binding = js_binding
-        self._js = _js_helpers()
+        self._js = js  # the JS globals it calls (`jsbridge.JsGlobals`)
 
     def prepare(self, sql: str) -> _JsStatement:
         return _JsStatement(self, self._binding.prepare(sql))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from . import export_jobs, maintenance, service, veo_jobs
 from .app import App, Env
 from .clock import now_ms
-from .config import Config
 from .db import Database
 from .routing import Route
 
@@ -40,7 +39,6 @@ app = App(ROUTES)
 
 async def run_scheduled(env: Env, cron: str) -> maintenance.RunRecord:
     """The cron trigger: one bounded maintenance run."""
-    config = Config.from_env(env.lookup)
     return await maintenance.run_maintenance(
-        Database(env.db_binding), config, cron or "manual", now_ms(), MAINTENANCE_TASKS
+        Database(env.db_binding), env.config(), cron or "manual", now_ms(), MAINTENANCE_TASKS
     )

@@ -146,9 +146,7 @@ def _js_result(rows: list[dict[str, object]]) -> _JsRow:
 
 
 def _js_d1() -> JsD1:
-    d1 = JsD1.__new__(JsD1)  # no `js` module here: JsD1.__init__ would import it
-    d1._js = SimpleNamespace(jsnull=JSNULL, stringify=_stringify, new_uint8_array=_Uint8Array)
-    return d1
+    return JsD1(None, SimpleNamespace(jsnull=JSNULL, stringify=_stringify, new_uint8_array=_Uint8Array))
 
 
 def test_js_blob_path_gives_what_the_json_path_gives() -> None:

@@ -244,7 +244,7 @@ async def call(fake: FakeD1, method: str, path: str, body: Any = None, **headers
     all_headers = {"authorization": "Bearer t", "content-type": "application/json"}
     all_headers.update({k.replace("_", "-"): v for k, v in headers.items()})
     request = HttpRequest(method, f"http://edge.test{path}", all_headers, read_body)
-    return await app.handle(request, Env(fake, ENV_VARS.get))
+    return await app.handle(request, Env(fake, lambda: Config.from_env(ENV_VARS.get)))
 
 
 def _counts(fake: FakeD1) -> tuple[int, int]:

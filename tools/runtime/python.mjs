@@ -9,8 +9,10 @@
 // - a new `Default(ctx, env)` is created for every event (workerd constructs the entrypoint
 //   class per request), with a per-event ctx whose waitUntil is patched for Python awaitables;
 // - fetch goes through `wrapper_func` (python_from_rpc on the arguments, relaxed_call,
-//   python_to_rpc on the result); scheduled is a relaxed call with (controller, env, ctx)
-//   passed as they are (so that `env` is not SDK-wrapped);
+//   python_to_rpc on the result); scheduled is a relaxed call;
+// - both get (event, undefined, undefined): workerd calls a class-based entrypoint's handlers
+//   without env and ctx, which the instance got in its constructor (seen in Miniflare: a JS
+//   WorkerEntrypoint's fetch and scheduled get three arguments, the last two undefined);
 // - with JSPI (node --experimental-wasm-jspi) every call is "promising" as in workerd, so
 //   pyodide.ffi.run_sync works in handlers; without it (the default, much faster on Node 22)
 //   the same calls are made plainly.
@@ -450,9 +452,11 @@ _glue`);
     fromSnapshot,
     /** Calls Default.fetch; resolves to the JS Response the handler returned. */
     fetch(request, env, ctx) {
-      return withInstance(env, ctx, (instance) => call(wrapperFunc, [true, instance, "fetch", request, env, ctx]));
+      return withInstance(env, ctx, (instance) =>
+        call(wrapperFunc, [true, instance, "fetch", request, undefined, undefined]),
+      );
     },
-    /** Calls Default.scheduled(controller, env, ctx) (relaxed). */
+    /** Calls Default.scheduled (relaxed). */
     scheduled(controller, env, ctx) {
       return withInstance(env, ctx, async (instance) => {
         const method = instance.scheduled;
@@ -460,7 +464,7 @@ _glue`);
           throw new TypeError("Handler does not export a scheduled() function.");
         }
         try {
-          return await call(method, [controller, env, ctx], true);
+          return await call(method, [controller, undefined, undefined], true);
         } finally {
           method.destroy();
         }
