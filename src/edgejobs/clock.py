@@ -36,3 +36,10 @@ def iso_ms(epoch_ms: int | None) -> str | None:
         return f"{date}T{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}Z"
     moment = datetime.fromtimestamp(epoch_ms // 1000, tz=UTC)  # raises past year 9999, as always
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+def iso_ms_sql(column: str) -> str:
+    """SQL for `iso_ms(column)`, evaluated by SQLite, for the times the service stores (epoch
+    milliseconds from its own clock: never negative, years below 10000). NULL stays NULL.
+    Integer arithmetic only, so every millisecond is exact (tests/unit/test_render.py)."""
+    return f"strftime('%Y-%m-%dT%H:%M:%S', {column} / 1000, 'unixepoch') || printf('.%03dZ', {column} % 1000)"

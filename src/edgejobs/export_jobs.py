@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from . import ids, transitions
-from .clock import iso_ms
 from .config import Config
 from .context import RequestContext
 from .db import MAX_SAFE_INTEGER, Database, named
@@ -26,7 +25,8 @@ from .events import EVENT_SCHEMA, delete_events_of, event_after_change, events_p
 from .http import HttpRequest, HttpResponse, empty_response, json_response
 from .maintenance import Budget, TaskOutcome, delete_in_chunks, repeat_in_chunks
 from .openapi import PAGE_PARAMETERS, json_content, nullable, page_schema, ref
-from .pagination import page_request, page_response
+from .pagination import page_request, rendered_page_response
+from .render import JSON, TIME, Field, item_sql, render
 from .routing import Route
 from .transitions import FINISHED, PENDING, PROCESSING, STATUSES
 from .validation import check_str, get_bool, get_int, get_str, path_param
@@ -77,6 +77,18 @@ FROM idempotency_keys AS k LEFT JOIN export_jobs AS j ON j.id = k.job_id
 WHERE k.idempotency_key = ? AND k.expires_at > ?
 """
 
+# What a job looks like to clients, rendered by `render_job` or, on list pages, by SQLite.
+JOB_FIELDS = (
+    *map(Field, (
+        "id", "project_id", "type", "status", "progress", "input_video_key", "output_video_key",
+        "error", "retry_count", "max_retries", "runner_id", "runpod_job_id", "lease_seconds",
+    )),
+    Field("params", JSON),
+    *(Field(name, TIME) for name in (
+        "lease_expires_at", "available_at", "created_at", "started_at", "completed_at", "updated_at",
+    )),
+)  # fmt: skip
+
 # Lists: newest first = descending id (UUIDv7). A status filter runs one branch per status,
 # each an ordered keyset range of export_jobs_by_project, _by_type or _by_status (a project or a
 # type without statuses: a branch for each of the five). The branches are plain arms of one
@@ -85,8 +97,9 @@ WHERE k.idempotency_key = ? AND k.expires_at > ?
 # Only a project *and* a type filter one range by the other (by project; migration 0007).
 # (Wrapping each arm in its own `SELECT * FROM (… ORDER BY id DESC LIMIT n)` made SQLite sort
 # every arm in a temp B-tree and read up to 3 × limit rows per arm on D1:
-# tests/unit/test_query_plans.py, `make bench`.)
-LIST_BRANCH_SQL = "SELECT * FROM export_jobs WHERE {where}"
+# tests/unit/test_query_plans.py, `make bench`.) Each arm gives a job's sort key and the job as
+# SQLite renders it (`render.item_sql`).
+LIST_BRANCH_SQL = f"SELECT id, {item_sql(JOB_FIELDS)} AS item FROM export_jobs WHERE {{where}}"
 LIST_SQL = "{branches}\nORDER BY id DESC LIMIT :limit"
 
 EXPIRED_LEASES_SQL = """
@@ -260,18 +273,8 @@ def parse_list_query(query: Mapping[str, str]) -> ListFilter:
 
 
 # --- rendering ---------------------------------------------------------------------------------
-TIME_FIELDS = ("lease_expires_at", "available_at", "created_at", "started_at", "completed_at", "updated_at")
-PLAIN_FIELDS = (
-    "id", "project_id", "type", "status", "progress", "input_video_key", "output_video_key",
-    "error", "retry_count", "max_retries", "runner_id", "runpod_job_id", "lease_seconds",
-)  # fmt: skip
-
-
 def render_job(row: Mapping[str, Any]) -> dict[str, Any]:
-    job = {name: row[name] for name in PLAIN_FIELDS}
-    job["params"] = json.loads(row["params"])
-    job.update({name: iso_ms(row[name]) for name in TIME_FIELDS})
-    return job
+    return render(JOB_FIELDS, row)
 
 
 def job_response(
@@ -372,9 +375,7 @@ async def list_export_jobs(ctx: RequestContext) -> HttpResponse:
         **{f"status_{i}": status for i, status in enumerate(filters.statuses)},
     }
     rows = (await ctx.db.run(named(list_sql(filters, after), values))).rows
-    return json_response(
-        page_response(rows, page, scope, ctx.config.api_token, lambda r: [r["id"]], render_job)
-    )
+    return rendered_page_response(rows, page, scope, ctx.config.api_token, lambda r: [r["id"]])
 
 
 async def claim_export_job(ctx: RequestContext) -> HttpResponse:
@@ -525,7 +526,7 @@ _VIDEO_KEY = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS}
 
 EXPORT_JOB_SCHEMA = {
     "type": "object",
-    "required": [*PLAIN_FIELDS, "params", *TIME_FIELDS],
+    "required": [field.name for field in JOB_FIELDS],
     "properties": {
         "id": {"type": "string", "format": "uuid", "description": "UUIDv7: sorts in creation order."},
         "project_id": {"type": "integer", "minimum": 1},

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 BodyReader = Callable[[], Awaitable[bytes]]
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 async def _no_body() -> bytes:
@@ -64,7 +65,7 @@ class HttpResponse:
 
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    merged = {"content-type": "application/json; charset=utf-8"}
+    merged = {"content-type": JSON_CONTENT_TYPE}
     if headers:
         merged.update(headers)
     return HttpResponse(status, body, merged)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from .errors import ValidationError
+from .http import JSON_CONTENT_TYPE, HttpResponse
 from .validation import query_int
 
 DEFAULT_LIMIT = 50
@@ -82,7 +83,33 @@ def page_response(
     render: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> dict[str, Any]:
     """`{"items", "next_cursor"}` from up to `limit + 1` rows fetched in sort order."""
+    rows, next_cursor = _page(rows, page, scope, key, sort_key)
+    return {"items": [render(r) for r in rows], "next_cursor": next_cursor}
+
+
+def rendered_page_response(
+    rows: list[dict[str, Any]],
+    page: PageRequest,
+    scope: str,
+    key: str,
+    sort_key: Callable[[dict[str, Any]], Sequence[Any]],
+) -> HttpResponse:
+    """`page_response` as a response, for rows whose `item` column is the item rendered by
+    SQLite (`render.item_sql`): the texts are joined, never decoded and encoded again."""
+    rows, next_cursor = _page(rows, page, scope, key, sort_key)
+    items = ",".join(row["item"] for row in rows)
+    body = f'{{"items":[{items}],"next_cursor":{json.dumps(next_cursor)}}}'
+    return HttpResponse(200, body.encode(), {"content-type": JSON_CONTENT_TYPE})
+
+
+def _page(
+    rows: list[dict[str, Any]],
+    page: PageRequest,
+    scope: str,
+    key: str,
+    sort_key: Callable[[dict[str, Any]], Sequence[Any]],
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The page's rows (up to `limit + 1` were fetched) and the cursor to the next, if any."""
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    next_cursor = encode_cursor(scope, sort_key(rows[-1]), key) if more and rows else None
-    return {"items": [render(r) for r in rows], "next_cursor": next_cursor}
+    return rows, encode_cursor(scope, sort_key(rows[-1]), key) if more and rows else None

@@ -17,15 +17,22 @@ from itertools import product
 from typing import Any, Literal, NamedTuple
 
 from . import codec
-from .clock import iso_ms
 from .config import Config
 from .context import RequestContext
 from .db import MAX_SAFE_INTEGER, Database, SqlValue, Statement
 from .errors import NotFound, PreconditionFailed, ValidationError
-from .http import HttpRequest, HttpResponse, empty_response, json_response, parse_entity_tags
+from .http import (
+    JSON_CONTENT_TYPE,
+    HttpRequest,
+    HttpResponse,
+    empty_response,
+    json_response,
+    parse_entity_tags,
+)
 from .maintenance import Budget, TaskOutcome, delete_in_chunks
 from .openapi import COMMON_HEADERS, PAGE_PARAMETERS, json_content, page_schema, ref
-from .pagination import page_request, page_response
+from .pagination import page_request, rendered_page_response
+from .render import BOOL, TIME, Field, item_sql, render
 from .routing import Route
 from .validation import check_str, path_param
 
@@ -34,10 +41,16 @@ from .validation import check_str, path_param
 #   ?1 job_id  ?2 status  ?3 video_id  ?4 video_url  ?5 scene_count  ?6 characters_found
 #   ?7 mode  ?8 voice  ?9 has_script  ?10 error  ?11 etag  ?12 size_bytes  ?13 stored_bytes
 #   ?14 now (epoch ms)  ?15 expires_at
-METADATA_COLUMNS = (
-    "job_id, status, video_id, video_url, scene_count, characters_found, mode, voice, has_script, "
-    "error, etag, size_bytes, stored_bytes, created_at, updated_at, expires_at"
+# A job's metadata as clients see it, rendered by `render_metadata` or, on list pages, by SQLite.
+METADATA_FIELDS = (
+    *map(Field, ("job_id", "status", "video_id", "video_url", "scene_count", "characters_found")),
+    *map(Field, ("mode", "voice")),
+    Field("has_script", BOOL),
+    Field("error"),
+    *(Field(name, TIME) for name in ("created_at", "updated_at", "expires_at")),
+    *map(Field, ("size_bytes", "stored_bytes", "etag")),
 )
+METADATA_COLUMNS = ", ".join(field.name for field in METADATA_FIELDS)
 _SET_METADATA = """
   status = ?2, video_id = ?3, video_url = ?4, scene_count = ?5, characters_found = ?6, mode = ?7,
   voice = ?8, has_script = ?9, error = ?10, etag = ?11, size_bytes = ?12, stored_bytes = ?13,
@@ -124,7 +137,8 @@ def _list_sql(by_status: bool, by_video: bool, after: bool) -> str:
     if after:
         where.append("(updated_at, job_id) < (?, ?)")
     return (
-        f"SELECT {METADATA_COLUMNS} FROM veo_jobs WHERE {' AND '.join(where)}"
+        f"SELECT updated_at, job_id, {item_sql(METADATA_FIELDS)} AS item FROM veo_jobs"
+        f" WHERE {' AND '.join(where)}"
         " ORDER BY updated_at DESC, job_id DESC LIMIT ?"
     )
 
@@ -325,24 +339,7 @@ def write_statements(
 
 
 def render_metadata(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "job_id": row["job_id"],
-        "status": row["status"],
-        "video_id": row["video_id"],
-        "video_url": row["video_url"],
-        "scene_count": row["scene_count"],
-        "characters_found": row["characters_found"],
-        "mode": row["mode"],
-        "voice": row["voice"],
-        "has_script": bool(row["has_script"]),
-        "error": row["error"],
-        "created_at": iso_ms(row["created_at"]),
-        "updated_at": iso_ms(row["updated_at"]),
-        "expires_at": iso_ms(row["expires_at"]),
-        "size_bytes": row["size_bytes"],
-        "stored_bytes": row["stored_bytes"],
-        "etag": row["etag"],
-    }
+    return render(METADATA_FIELDS, row)
 
 
 def _not_found(job_id: str) -> NotFound:
@@ -395,7 +392,7 @@ async def get_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     return HttpResponse(
         200,
         codec.decode_payload(row["data"]),
-        {"content-type": "application/json; charset=utf-8", "etag": row["etag"]},
+        {"content-type": JSON_CONTENT_TYPE, "etag": row["etag"]},
     )
 
 
@@ -410,15 +407,8 @@ async def list_veo_jobs(ctx: RequestContext) -> HttpResponse:
     params += page.after or []
     sql = LIST_SQL[(status is not None, video_id is not None, page.after is not None)]
     rows = await ctx.db.all(sql, *params, page.limit + 1)
-    return json_response(
-        page_response(
-            rows,
-            page,
-            LIST_SCOPE,
-            ctx.config.api_token,
-            lambda r: [r["updated_at"], r["job_id"]],
-            render_metadata,
-        )
+    return rendered_page_response(
+        rows, page, LIST_SCOPE, ctx.config.api_token, lambda r: [r["updated_at"], r["job_id"]]
     )
 
 

@@ -465,6 +465,31 @@ def test_idempotency_key(client: httpx.Client, jobs: Jobs) -> None:
     assert bad.status_code == 400
 
 
+def test_list_items_are_the_jobs_as_get_renders_them(
+    client: httpx.Client, jobs: Jobs, runner: Callable[[], str]
+) -> None:
+    """List pages are rendered by SQLite on D1, single jobs in Python: the same JSON values."""
+    project = unique_project()
+    params = {
+        "ünïcode": '名前 "quoted" \\ \u0001\n',
+        "big": 2**53 - 1,
+        "neg": -7,
+        "nested": [{"a": None}, [], {}],
+    }
+    failed = jobs.create(project_id=project, params=params)
+    runner_id = runner()
+    claim_job(client, failed["id"], runner_id, lease_seconds=90)
+    error = 'Traceback:\n  "CUDA" \t out \u2028 of memory 💥'
+    assert fail(client, failed["id"], runner_id, retryable=False, error=error).status_code == 200
+    pending = jobs.create(project_id=project, type="overlay", max_retries=0)
+    listed = client.get("/api/export-jobs", params={"project_id": project}).json()["items"]
+    singles = [client.get(f"/api/export-jobs/{job['id']}").json() for job in (pending, failed)]
+    assert listed == singles
+    assert [list(item) for item in listed] == [list(single) for single in singles]  # same key order
+    assert listed[1]["params"] == params and listed[1]["error"] == error
+    assert all(listed[1][name] for name in ("started_at", "completed_at", "created_at", "updated_at"))
+
+
 def test_list_filters_newest_first_with_cursor(client: httpx.Client, jobs: Jobs) -> None:
     project = unique_project()
     made = [

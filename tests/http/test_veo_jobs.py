@@ -347,6 +347,25 @@ def test_list_newest_first_with_filters(client: httpx.Client) -> None:
     assert set(listed[0]) == set(put(client, new_id(), {}).json())  # list items = PUT metadata
 
 
+def test_list_items_are_the_metadata_put_renders(client: httpx.Client) -> None:
+    """List pages are rendered by SQLite on D1, a PUT's answer in Python: the same JSON values."""
+    video = new_id("vid")
+    bodies = [
+        {"videoId": video, "status": "failed", "error": {"message": 'bad "input" \\ 💥\n\u0001'}},
+        {"video_id": video, "status": "completed", "videoUrl": "https://cdn.example/名前.mp4",
+         "scenes": [1, 2, 3], "characters": ["a"], "mode": "ü", "voice": None, "script": "hello"},
+    ]  # fmt: skip
+    answers = []
+    for body in bodies:
+        response = put(client, new_id(), body)
+        assert response.status_code == 201, response.text
+        answers.append(response.json())
+    listed = list_all(client, video_id=video)
+    assert listed == answers[::-1]
+    assert [list(item) for item in listed] == [list(answer) for answer in answers[::-1]]  # key order
+    assert listed[0]["has_script"] is True and listed[1]["has_script"] is False
+
+
 def test_list_page_reads_about_what_it_returns(client: httpx.Client, local: LocalRuntime) -> None:
     status = new_id("st")  # a status of its own, so the status index holds only this test's jobs
     video = new_id("vid")
