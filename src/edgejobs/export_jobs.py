@@ -94,7 +94,7 @@ JOB_FIELDS = (
 # type without statuses: a branch for each of the five). The branches are plain arms of one
 # compound SELECT whose ORDER BY … LIMIT SQLite runs as a merge of the arms' index-ordered
 # ranges, pulling rows lazily: a page reads about limit + one row per arm, and nothing is sorted.
-# Only a project *and* a type filter one range by the other (by project; migration 0007).
+# A project and a type with statuses filter the project's ranges by type (migration 0007).
 # (Wrapping each arm in its own `SELECT * FROM (… ORDER BY id DESC LIMIT n)` made SQLite sort
 # every arm in a temp B-tree and read up to 3 × limit rows per arm on D1:
 # tests/unit/test_query_plans.py, `make bench`.) Each arm gives a job's sort key and the job as
@@ -343,16 +343,18 @@ def list_sql(filters: ListFilter, after: str | None) -> str:
     common = []
     if after is not None:
         common.append("id < :after")
-    if filters.type is not None:
-        # With a project, its ranges are walked and the type is checked (`+`: not the type's
-        # ranges, which would walk every project's jobs of that type).
-        common.append("type = :type" if filters.project_id is None else "+type = :type")
-    if filters.project_id is not None:
+    by_project, by_type = filters.project_id is not None, filters.type is not None
+    if by_type:
+        # With a project and statuses, the project's status ranges are walked and the type is
+        # checked (`+`: not the type's ranges, which hold every project's jobs of that type).
+        common.append("+type = :type" if by_project and filters.statuses else "type = :type")
+    if by_project:
         common.insert(0, "project_id = :project_id")
     branch_statuses: list[str | None] = [f":status_{i}" for i in range(len(filters.statuses))]
-    if (filters.project_id is not None or filters.type is not None) and not branch_statuses:
+    if by_project != by_type and not branch_statuses:
         # export_jobs_by_project (project_id, status, id) and export_jobs_by_type (type, status,
-        # id): one ordered range per status.
+        # id): one ordered range per status. (A project and a type: export_jobs_by_project_type
+        # (project_id, type, id), one range; migration 0008.)
         branch_statuses = [f"'{status}'" for status in STATUSES]
     branches = []
     for status in branch_statuses or [None]:

@@ -59,7 +59,7 @@ def request_from_js(js_request: Any) -> HttpRequest:
     headers = json.loads(js.stringify(js.from_entries(js_request.headers)))
 
     async def read_body() -> bytes:  # called at most once: HttpRequest keeps the bytes
-        return bytes((await js_request.arrayBuffer()).to_bytes())
+        return (await js_request.arrayBuffer()).to_bytes()
 
     return HttpRequest(js_request.method, js_request.url, headers, read_body)
 

@@ -516,6 +516,13 @@ def test_list_filters_newest_first_with_cursor(client: httpx.Client, jobs: Jobs)
     assert ids(status="cancelled") == [made[1]]
     assert ids(status="active") == [i for i in newest_first if i != made[1]]
     assert ids(status="cancelled,pending", type="overlay") == [made[2], made[1]]
+    assert ids(type="overlay") == [made[2], made[1]]  # export_jobs_by_project_type
+    first = client.get(
+        "/api/export-jobs", params={"project_id": project, "type": "framing", "limit": 1}
+    ).json()
+    rest = {"project_id": project, "type": "framing", "cursor": first["next_cursor"]}
+    assert [j["id"] for j in first["items"]] == [made[4]]
+    assert [j["id"] for j in client.get("/api/export-jobs", params=rest).json()["items"]] == [made[0]]
     assert ids(status="complete") == []
     by_status = client.get("/api/export-jobs", params={"status": "cancelled", "limit": 200}).json()["items"]
     assert made[1] in {j["id"] for j in by_status}

@@ -228,7 +228,9 @@ LIST_PLANS = [
     (export_jobs.ListFilter(None, export_jobs.ACTIVE, "overlay"), BY_TYPE, 2),
     (export_jobs.ListFilter(None, (), "overlay"), BY_TYPE, 5),
     (export_jobs.ListFilter(7, (), None), BY_PROJECT, 5),
-    (export_jobs.ListFilter(7, (), "overlay"), BY_PROJECT, 5),
+    # Its own index (migration 0008): the project's status ranges filtered by type read ~50 ÷
+    # (the type's share of the project) rows a page.
+    (export_jobs.ListFilter(7, (), "overlay"), "export_jobs_by_project_type (project_id=? AND type=?", 1),
     (export_jobs.ListFilter(7, export_jobs.ACTIVE, "overlay"), BY_PROJECT, 2),
 ]
 
