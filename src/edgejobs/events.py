@@ -17,7 +17,7 @@ from typing import Any
 
 from .clock import iso_ms
 from .db import Database, Statement, named
-from .pagination import page_request, page_response
+from .pagination import page_request, page_response, page_rows
 
 # `{table}`, `{where}` and `{data}` are SQL fragments from code, never from requests.
 EVENT_AFTER_CHANGE_SQL = """
@@ -86,7 +86,7 @@ async def events_page(
     page = page_request(query, scope, cursor_key, (int,))
     after = page.after[0] if page.after else 0
     rows = await db.all(LIST_EVENTS_SQL, job_kind, job_id, after, page.limit + 1)
-    return page_response(rows, page, scope, cursor_key, lambda r: [r["id"]], render_event)
+    return page_response(*page_rows(rows, page, scope, cursor_key, lambda r: [r["id"]]), render_event)
 
 
 EVENT_SCHEMA = {

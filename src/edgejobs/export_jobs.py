@@ -25,7 +25,7 @@ from .events import EVENT_SCHEMA, delete_events_of, event_after_change, events_p
 from .http import HttpRequest, HttpResponse, empty_response, json_response
 from .maintenance import Budget, TaskOutcome, delete_in_chunks, repeat_in_chunks
 from .openapi import PAGE_PARAMETERS, json_content, nullable, page_schema, ref
-from .pagination import page_request, rendered_page_response
+from .pagination import page_request, page_rows, rendered_page_response
 from .render import JSON, TIME, Field, item_sql, render
 from .routing import Route
 from .transitions import FINISHED, PENDING, PROCESSING, STATUSES
@@ -377,7 +377,7 @@ async def list_export_jobs(ctx: RequestContext) -> HttpResponse:
         **{f"status_{i}": status for i, status in enumerate(filters.statuses)},
     }
     rows = (await ctx.db.run(named(list_sql(filters, after), values))).rows
-    return rendered_page_response(rows, page, scope, ctx.config.api_token, lambda r: [r["id"]])
+    return rendered_page_response(*page_rows(rows, page, scope, ctx.config.api_token, lambda r: [r["id"]]))
 
 
 async def claim_export_job(ctx: RequestContext) -> HttpResponse:

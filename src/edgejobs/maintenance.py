@@ -20,7 +20,7 @@ from .db import MAX_SAFE_INTEGER, Database
 from .http import HttpResponse, json_response
 from .logs import emit
 from .openapi import PAGE_PARAMETERS, json_content, page_schema, ref
-from .pagination import page_request, page_response
+from .pagination import page_request, page_response, page_rows
 from .routing import Route
 
 
@@ -231,9 +231,8 @@ async def list_runs(ctx: RequestContext) -> HttpResponse:
     page = page_request(ctx.request.query, scope, ctx.config.api_token, (int,))
     after = page.after[0] if page.after else MAX_SAFE_INTEGER
     rows = await ctx.db.all(LIST_RUNS_SQL, after, page.limit + 1)
-    return json_response(
-        page_response(rows, page, scope, ctx.config.api_token, lambda r: [r["id"]], render_run)
-    )
+    items, next_cursor = page_rows(rows, page, scope, ctx.config.api_token, lambda r: [r["id"]])
+    return json_response(page_response(items, next_cursor, render_run))
 
 
 RUN_SCHEMA = {

@@ -74,42 +74,30 @@ def page_request(query: Mapping[str, str], scope: str, key: str, types: Sequence
     return PageRequest(limit, after)
 
 
-def page_response(
-    rows: list[dict[str, Any]],
-    page: PageRequest,
-    scope: str,
-    key: str,
-    sort_key: Callable[[dict[str, Any]], Sequence[Any]],
-    render: Callable[[dict[str, Any]], dict[str, Any]],
-) -> dict[str, Any]:
-    """`{"items", "next_cursor"}` from up to `limit + 1` rows fetched in sort order."""
-    rows, next_cursor = _page(rows, page, scope, key, sort_key)
-    return {"items": [render(r) for r in rows], "next_cursor": next_cursor}
-
-
-def rendered_page_response(
-    rows: list[dict[str, Any]],
-    page: PageRequest,
-    scope: str,
-    key: str,
-    sort_key: Callable[[dict[str, Any]], Sequence[Any]],
-) -> HttpResponse:
-    """`page_response` as a response, for rows whose `item` column is the item rendered by
-    SQLite (`render.item_sql`): the texts are joined, never decoded and encoded again."""
-    rows, next_cursor = _page(rows, page, scope, key, sort_key)
-    items = ",".join(row["item"] for row in rows)
-    body = f'{{"items":[{items}],"next_cursor":{json.dumps(next_cursor)}}}'
-    return HttpResponse(200, body.encode(), {"content-type": JSON_CONTENT_TYPE})
-
-
-def _page(
+def page_rows(
     rows: list[dict[str, Any]],
     page: PageRequest,
     scope: str,
     key: str,
     sort_key: Callable[[dict[str, Any]], Sequence[Any]],
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The page's rows (up to `limit + 1` were fetched) and the cursor to the next, if any."""
+    """The page's rows, from up to `limit + 1` fetched in sort order, and the cursor to the next
+    page (None on the last)."""
     more = len(rows) > page.limit
     rows = rows[: page.limit]
     return rows, encode_cursor(scope, sort_key(rows[-1]), key) if more and rows else None
+
+
+def page_response(
+    rows: list[dict[str, Any]], next_cursor: str | None, render: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """`{"items", "next_cursor"}` for a page's rows (`page_rows`), each rendered by `render`."""
+    return {"items": [render(r) for r in rows], "next_cursor": next_cursor}
+
+
+def rendered_page_response(rows: list[dict[str, Any]], next_cursor: str | None) -> HttpResponse:
+    """`page_response` as a response, for a page's rows (`page_rows`) whose `item` column is the
+    item as SQLite rendered it (`render.item_sql`): joined, never decoded and encoded again."""
+    items = ",".join(row["item"] for row in rows)
+    body = f'{{"items":[{items}],"next_cursor":{json.dumps(next_cursor)}}}'
+    return HttpResponse(200, body.encode(), {"content-type": JSON_CONTENT_TYPE})

@@ -31,7 +31,7 @@ from .http import (
 )
 from .maintenance import Budget, TaskOutcome, delete_in_chunks
 from .openapi import COMMON_HEADERS, PAGE_PARAMETERS, json_content, page_schema, ref
-from .pagination import page_request, rendered_page_response
+from .pagination import page_request, page_rows, rendered_page_response
 from .render import BOOL, TIME, Field, item_sql, render
 from .routing import Route
 from .validation import check_str, path_param
@@ -396,6 +396,10 @@ async def get_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     )
 
 
+def _list_position(row: dict[str, Any]) -> list[object]:
+    return [row["updated_at"], row["job_id"]]  # a cursor's sort key: newest updated_at first
+
+
 async def list_veo_jobs(ctx: RequestContext) -> HttpResponse:
     """Live jobs' metadata, newest `updated_at` first; `status` and `video_id` filters."""
     query = ctx.request.query
@@ -407,9 +411,7 @@ async def list_veo_jobs(ctx: RequestContext) -> HttpResponse:
     params += page.after or []
     sql = LIST_SQL[(status is not None, video_id is not None, page.after is not None)]
     rows = await ctx.db.all(sql, *params, page.limit + 1)
-    return rendered_page_response(
-        rows, page, LIST_SCOPE, ctx.config.api_token, lambda r: [r["updated_at"], r["job_id"]]
-    )
+    return rendered_page_response(*page_rows(rows, page, LIST_SCOPE, ctx.config.api_token, _list_position))
 
 
 async def delete_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
