@@ -23,7 +23,7 @@ from .db import MAX_SAFE_INTEGER, Database, named
 from .errors import Conflict, NotFound, ValidationError
 from .events import EVENT_SCHEMA, delete_events_of, event_after_change, events_page
 from .http import HttpRequest, HttpResponse, empty_response, json_response
-from .maintenance import Budget, TaskOutcome, delete_in_chunks, repeat_in_chunks
+from .maintenance import Budget, TaskOutcome, delete_due_in_chunks, repeat_in_chunks
 from .openapi import PAGE_PARAMETERS, json_content, nullable, page_schema, ref
 from .pagination import page_request, page_rows, rendered_page_response
 from .render import JSON, TIME, Field, item_sql, render
@@ -120,8 +120,13 @@ FINISHED_DUE_SQL = f"SELECT id FROM export_jobs WHERE {FINISHED_SQL} LIMIT :limi
 STILL_FINISHED_SQL = f"{transitions.JOB_LIST.update_where} AND {FINISHED_SQL}"
 DELETE_FINISHED_SQL = f"DELETE FROM export_jobs WHERE {STILL_FINISHED_SQL}"
 # Keys are appended in expiry order (one TTL), so only the oldest rowids are looked at: a run
-# reads at most one chunk however many keys are live. (After the TTL var is shortened, newer
-# keys may wait behind older ones; create ignores expired keys anyway.)
+# reads at most one chunk however many keys are live, and only once the oldest key is due (the
+# probe reads that one row; the chunk read two rows per live key to find none was due). (After
+# the TTL var is shortened, newer keys may wait behind older ones; create ignores expired keys.)
+OLDEST_KEY_DUE_SQL = """
+SELECT 1 AS due FROM (SELECT expires_at FROM idempotency_keys ORDER BY rowid LIMIT 1)
+WHERE expires_at <= ?1
+"""
 DELETE_EXPIRED_KEYS_SQL = """
 DELETE FROM idempotency_keys
 WHERE rowid IN (SELECT rowid FROM idempotency_keys ORDER BY rowid LIMIT ?2) AND expires_at <= ?1
@@ -517,7 +522,7 @@ async def purge_finished_export_jobs(db: Database, config: Config, now: int, bud
 async def delete_expired_idempotency_keys(
     db: Database, config: Config, now: int, budget: Budget
 ) -> TaskOutcome:
-    return await delete_in_chunks(db, budget, DELETE_EXPIRED_KEYS_SQL, now)
+    return await delete_due_in_chunks(db, budget, OLDEST_KEY_DUE_SQL, DELETE_EXPIRED_KEYS_SQL, now)
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------

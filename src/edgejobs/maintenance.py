@@ -111,6 +111,19 @@ async def delete_in_chunks(db: Database, budget: Budget, sql: str, *params: obje
     return await repeat_in_chunks(budget, delete_chunk)
 
 
+async def delete_due_in_chunks(
+    db: Database, budget: Budget, probe_sql: str, sql: str, *params: object
+) -> TaskOutcome:
+    """`delete_in_chunks`, after a probe (`probe_sql` with `params`: a row if anything is due)
+    when the share has room for a chunk besides. Most runs find nothing due, and a chunked
+    DELETE reads more rows to find that out than a probe of the first due row does."""
+    if budget.remaining >= 2:
+        budget.spend()
+        if await db.first(probe_sql, *params) is None:
+            return TaskOutcome()
+    return await delete_in_chunks(db, budget, sql, *params)
+
+
 class RunRecord:
     """One maintenance run as it goes."""
 

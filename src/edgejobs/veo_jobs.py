@@ -29,7 +29,7 @@ from .http import (
     json_response,
     parse_entity_tags,
 )
-from .maintenance import Budget, TaskOutcome, delete_in_chunks
+from .maintenance import Budget, TaskOutcome, delete_due_in_chunks
 from .openapi import COMMON_HEADERS, PAGE_PARAMETERS, json_content, page_schema, ref
 from .pagination import page_request, page_rows, rendered_page_response
 from .render import BOOL, TIME, Field, item_sql, render
@@ -442,14 +442,9 @@ async def delete_all_veo_jobs(ctx: RequestContext) -> HttpResponse:
 
 # --- maintenance ---------------------------------------------------------------------------
 async def expire_veo_jobs(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
-    """Cron: delete expired jobs (their payload rows cascade), oldest first, in chunks.
-    When its share has room for a chunk besides, an index probe first: a run with nothing
-    due then reads 1 row instead of the DELETE's 4."""
-    if budget.remaining >= 2:
-        budget.spend()
-        if await db.first(ANY_EXPIRED_SQL, now) is None:
-            return TaskOutcome()
-    return await delete_in_chunks(db, budget, EXPIRE_SQL, now)
+    """Cron: delete expired jobs (their payload rows cascade), oldest first, in chunks. A run
+    with nothing due reads the probe's 1 row instead of the DELETE's 4."""
+    return await delete_due_in_chunks(db, budget, ANY_EXPIRED_SQL, EXPIRE_SQL, now)
 
 
 # --- OpenAPI -------------------------------------------------------------------------------

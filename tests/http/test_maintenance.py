@@ -162,6 +162,32 @@ def test_manual_run_is_recorded_and_shown_by_health(client: httpx.Client, anon: 
     assert health["last_maintenance_run"]["id"] == run["id"]
 
 
+PLANT_LIVE_KEYS = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+INSERT INTO idempotency_keys (idempotency_key, request_hash, job_id, created_at, expires_at)
+SELECT ?2 || i, 'planted', 'no-such-job', ?3, ?3 + 86400000 FROM n
+"""
+
+
+def test_live_idempotency_keys_cost_an_idle_run_nothing(client: httpx.Client, local: LocalRuntime) -> None:
+    """With nothing due, a run's rows read do not grow with the live keys: finding that no key
+    is due reads one row (it read the oldest chunk, two rows per live key, up to 1,000 a run)."""
+
+    def idle_run_rows_read() -> int:
+        for _ in range(10):  # until nothing is left over from earlier tests
+            response = client.post("/api/maintenance/runs")
+            assert response.status_code == 201, response.text
+            if not response.json()["more"] and not any(response.json()["counts"].values()):
+                stats = dict(p.split("=") for p in response.headers["x-d1-stats"].split("; "))
+                return int(stats["rows_read"])
+        raise AssertionError("maintenance never went idle")
+
+    before = idle_run_rows_read()
+    local.sql(PLANT_LIVE_KEYS, 200, f"live-{uuid.uuid4().hex[:8]}-", rt_now(local))
+    after = idle_run_rows_read()
+    assert after - before <= 5, (before, after)  # (other tests' jobs may fall due meanwhile)
+
+
 def test_manual_run_takes_no_parameters(client: httpx.Client) -> None:
     response = client.post("/api/maintenance/runs", json={"chunk_rows": 1_000_000})
     assert response.status_code == 400
