@@ -125,6 +125,10 @@ RETURNING job_id
 ANY_EXPIRED_SQL = "SELECT 1 AS due FROM veo_jobs WHERE expires_at <= ? LIMIT 1"
 
 
+# Each listed job's sort key and its metadata as SQLite renders it (`render.item_sql`).
+_LIST_COLUMNS = f"updated_at, job_id, {item_sql(METADATA_FIELDS)} AS item"
+
+
 def _list_sql(by_status: bool, by_video: bool, after: bool) -> str:
     """Newest first. Each variant walks one index in (updated_at, job_id) order: by_status
     or by_video when filtered, by_updated otherwise; expired rows are skipped on the way.
@@ -137,8 +141,7 @@ def _list_sql(by_status: bool, by_video: bool, after: bool) -> str:
     if after:
         where.append("(updated_at, job_id) < (?, ?)")
     return (
-        f"SELECT updated_at, job_id, {item_sql(METADATA_FIELDS)} AS item FROM veo_jobs"
-        f" WHERE {' AND '.join(where)}"
+        f"SELECT {_LIST_COLUMNS} FROM veo_jobs WHERE {' AND '.join(where)}"
         " ORDER BY updated_at DESC, job_id DESC LIMIT ?"
     )
 
