@@ -7,9 +7,9 @@ the `edgejobs` package and runs under plain CPython too (`edgejobs.jsbridge` asi
 
 from workers import WorkerEntrypoint, import_from_javascript
 
-from edgejobs.app import Env
-from edgejobs.jsbridge import env_from_js, request_from_js, response_to_js
+from edgejobs.core.app import Env
 from edgejobs.main import app, run_scheduled
+from edgejobs.platform.jsbridge import env_from_js, request_from_js, response_to_js
 
 
 def worker_env() -> Env:

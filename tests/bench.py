@@ -46,14 +46,21 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from edgejobs import codec, ids, maintenance, service, transitions, veo_jobs
-from edgejobs.clock import now_ms
-from edgejobs.config import Config
-from edgejobs.db import Statement, named
-from edgejobs.events import LIST_EVENTS_SQL, event_after_change
-from edgejobs.export_jobs import GET_JOB_SQL, ListFilter, list_sql
-from edgejobs.main import MAINTENANCE_TASKS
-from edgejobs.veo_jobs import Precondition, extract_metadata, write_statements
+from edgejobs import service
+from edgejobs.core import codec, ids, states
+from edgejobs.core.clock import now_ms
+from edgejobs.core.config import Config
+from edgejobs.core.db import Statement, named
+from edgejobs.core.events import LIST_EVENTS_SQL, event_after_change
+from edgejobs.exports import machine as export_machine
+from edgejobs.exports.model import ListFilter
+from edgejobs.exports.sql import GET_JOB_SQL, list_sql
+from edgejobs.main import REGISTRY
+from edgejobs.maintenance import runs as maintenance_runs
+from edgejobs.veo import model as veo_model
+from edgejobs.veo import sql as veo_sql
+from edgejobs.veo.model import Precondition, extract_metadata
+from edgejobs.veo.sql import write_statements
 from tests import bench_data, sql_catalog
 from tests.bench_veo import realistic_veo_job, veo_compression_report
 from tests.runtime import NODE_BIN, ROOT, TEST_TOKEN, LocalRuntime, apply_migrations, node_env
@@ -345,7 +352,7 @@ def route_probes(state: State, bench: Bench) -> list[Probe]:
             codec.encode_payload(obj),
             Precondition(),
             t,
-            veo_jobs.expires_at(meta.status, t, CONFIG),
+            veo_model.expires_at(meta.status, t, CONFIG),
         )
         return [{"batch": [_d1_body(st) for st in statements]}]
 
@@ -369,7 +376,7 @@ def route_probes(state: State, bench: Bench) -> list[Probe]:
         return lambda i: ("GET", f"/api/veo/jobs{query}", {})
 
     def veo_list_direct(key: tuple[bool, bool, bool], *filters: Any) -> Callable[[int], list[dict[str, Any]]]:
-        return lambda i: [{"sql": veo_jobs.LIST_SQL[key], "params": [now(), *filters, PAGE + 1]}]
+        return lambda i: [{"sql": veo_sql.LIST_SQL[key], "params": [now(), *filters, PAGE + 1]}]
 
     def export_list(query: str) -> Callable[[int], tuple[str, str, dict[str, Any]]]:
         return lambda i: ("GET", f"/api/export-jobs{query}", {})
@@ -401,14 +408,18 @@ def route_probes(state: State, bench: Bench) -> list[Probe]:
             "lease_seconds": 600,
             "now": now(),
             "transition_id": ids.token(),
-            "job_kind": transitions.JOB_KIND,
-            "event": transitions.CLAIM.event,
+            "job_kind": export_machine.EXPORT_JOBS.kind,
+            "event": export_machine.CLAIM.event,
         }
-        rows = transitions.NEXT_CLAIMABLE
+        rows = export_machine.NEXT_CLAIMABLE
         statements = [
-            named(transitions.transition_sql(transitions.CLAIM, rows), bound),
+            named(states.transition_sql(export_machine.EXPORT_JOBS, export_machine.CLAIM, rows), bound),
             event_after_change(
-                transitions.TABLE, rows.event_where, bound, transitions.CLAIM.event_data, one_row=rows.one_row
+                export_machine.EXPORT_JOBS.table,
+                rows.event_where,
+                bound,
+                export_machine.CLAIM.event_data,
+                one_row=rows.one_row,
             ),
         ]
         return [{"batch": [_d1_body(st) for st in statements]}]
@@ -436,17 +447,17 @@ def route_probes(state: State, bench: Bench) -> list[Probe]:
         return request
 
     def veo_get_direct(i: int) -> list[dict[str, Any]]:
-        return [{"sql": veo_jobs.GET_SQL, "params": [live[i % len(live)], now()]}]
+        return [{"sql": veo_sql.GET_SQL, "params": [live[i % len(live)], now()]}]
 
     def export_get_direct(i: int) -> list[dict[str, Any]]:
         return [{"sql": GET_JOB_SQL, "params": [some_export[i % len(some_export)]]}]
 
     def events_direct(i: int) -> list[dict[str, Any]]:
         job_id = some_export[i % len(some_export)]
-        return [{"sql": LIST_EVENTS_SQL, "params": [transitions.JOB_KIND, job_id, 0, PAGE + 1]}]
+        return [{"sql": LIST_EVENTS_SQL, "params": [export_machine.EXPORT_JOBS.kind, job_id, 0, PAGE + 1]}]
 
     def health_direct(i: int) -> list[dict[str, Any]]:
-        return [{"sql": service.LAST_MIGRATION_SQL}, {"sql": maintenance.LAST_RUN_SQL}]
+        return [{"sql": service.LAST_MIGRATION_SQL}, {"sql": maintenance_runs.LAST_RUN_SQL}]
 
     first = (False, False, False)
     return [
@@ -733,8 +744,8 @@ def drain_cron(bench: Bench, max_runs: int = 40) -> dict[str, Any]:
 def expire_statement_idle(bench: Bench) -> dict[str, Any]:
     """What VEO expiry costs when nothing is due: the task's index probe, and (for reference)
     the chunked DELETE it no longer runs then."""
-    probe = bench.statement(veo_jobs.ANY_EXPIRED_SQL, now_ms())
-    delete = bench.statement(veo_jobs.EXPIRE_SQL, now_ms(), CONFIG.maintenance_chunk_rows)
+    probe = bench.statement(veo_sql.ANY_EXPIRED_SQL, now_ms())
+    delete = bench.statement(veo_sql.EXPIRE_SQL, now_ms(), CONFIG.maintenance_chunk_rows)
     return {"rows_read": probe["rows_read"], "delete_statement_rows_read": delete["rows_read"]}
 
 
@@ -1073,7 +1084,7 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         add(
             "cleanup reads ≤ 2 rows when nothing is due",
             f"VEO expiry task {idle} (its DELETE alone would read {delete_idle}); whole idle run "
-            f"{cron['idle_run']['rows_read']} (all {len(MAINTENANCE_TASKS)} tasks + run record)",
+            f"{cron['idle_run']['rows_read']} (all {len(REGISTRY.tasks)} tasks + run record)",
             idle <= 2,
         )
     overhead = [o["overhead_p50_ms"] for o in big["handler_overhead"]]

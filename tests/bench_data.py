@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgejobs import codec, ids
-from edgejobs.config import Config
+from edgejobs.core import codec, ids
+from edgejobs.core.config import Config
 
 SECOND = 1000
 MINUTE = 60 * SECOND

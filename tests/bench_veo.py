@@ -16,7 +16,7 @@ import random
 import time
 from typing import Any
 
-from edgejobs import codec
+from edgejobs.core import codec
 
 _VOCABULARY = (
     "the a of and in with on at to from over under through while as slowly quickly gently "

@@ -3,12 +3,12 @@ which never sees injected faults) and reports everything that looks half-written
 
 What it checks, and why each rule holds by construction (see the modules named):
 
-VEO jobs (veo_jobs.py: metadata and payload are one batch)
+VEO jobs (veo/: metadata and payload are one batch)
   - no `veo_jobs` row without its `veo_job_data` payload, and no payload without its row;
   - the payload's size is `stored_bytes`; decompressed, its size is `size_bytes`, its hash is
     the `etag`, and the metadata extracted from it is what the row holds (so metadata and
     payload come from the same write); `revision` ≥ 1, `created_at` ≤ `updated_at`.
-Export jobs (transitions.py: every status change is one UPDATE batched with its event)
+Export jobs (core/states.py: every status change is one UPDATE batched with its event)
   - every job has events; the first is `created` (→ pending); each event is a legal step of
     the state machine (`LEGAL_EVENTS`, from the SPEC) and starts where the previous one ended; the
     last one ends in the job's status; outside `processing` (heartbeats write no event) the
@@ -17,11 +17,11 @@ Export jobs (transitions.py: every status change is one UPDATE batched with its 
   - per status: `processing` has a runner, a lease and `started_at`; `pending` has no runner,
     no lease, progress 0; finished jobs have `completed_at` and no lease; `complete` has
     progress 100 and an output key; `retry_count` ≤ `max_retries`.
-Idempotency keys (export_jobs.py: the key, the job and its event are one batch)
+Idempotency keys (exports/: the key, the job and its event are one batch)
   - a live key names an existing job created at the key's `created_at` (a job can outlive
     its key, and a key may outlive a job purged after retention only when the retention is
     shorter than the key's TTL: `keys_may_outlive_jobs`).
-Maintenance runs (maintenance.py)
+Maintenance runs (maintenance/)
   - every run is finished (`finished_at` ≥ `started_at`, counts a JSON object) unless its
     id is in `unfinished_runs_allowed`: a run whose last D1 call failed stays unfinished.
 
@@ -39,13 +39,14 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from edgejobs import veo_jobs
+from edgejobs.veo import model as veo_model
+from edgejobs.veo import sql as veo_sql
 
 Sql = Callable[..., list[dict[str, Any]]]
 IN_CHUNK = 90  # D1 binds at most 100 parameters per statement
 
 # (event, from_status, to_status): the state machine of SPEC §2 / the README, written out
-# here rather than taken from transitions.py, so that the check does not trust the code it checks.
+# here rather than taken from exports/machine.py, so that the check does not trust the code it checks.
 LEGAL_EVENTS: set[tuple[str, str | None, str]] = {
     ("created", None, "pending"),
     ("claimed", "pending", "processing"),
@@ -100,7 +101,7 @@ def check_veo(sql: Sql, job_ids: Collection[str] | None = None, *, deep: bool = 
         "d.job_id",
     ):
         findings.append(f"veo {row['job_id']!r}: payload without metadata")
-    columns = ", ".join(f"j.{name}" for name in veo_jobs.METADATA_COLUMNS.split(", "))
+    columns = ", ".join(f"j.{name}" for name in veo_sql.METADATA_COLUMNS.split(", "))
     data = "hex(d.data) AS data" if deep else "NULL AS data"
     for row in _rows(
         sql,
@@ -137,7 +138,7 @@ def _check_veo_row(row: dict[str, Any]) -> list[str]:
     if etag != row["etag"]:
         findings.append(f"{name}: payload hashes to {etag}, the row's etag is {row['etag']}")
     try:
-        meta = veo_jobs.extract_metadata(obj)
+        meta = veo_model.extract_metadata(obj)
     except Exception as exc:  # noqa: BLE001 - a stored object that no longer validates is a finding
         return [*findings, f"{name}: stored object is not valid metadata ({exc})"]
     stored = tuple(

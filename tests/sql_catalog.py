@@ -50,8 +50,12 @@ from pathlib import Path
 from typing import Any
 
 import edgejobs
-from edgejobs import events, export_jobs, transitions
-from edgejobs.db import named
+from edgejobs.core import events, states
+from edgejobs.core.db import named
+from edgejobs.exports import machine
+from edgejobs.exports import model as export_model
+from edgejobs.exports import sql as export_sql
+from edgejobs.veo import sql as veo_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "edgejobs"
@@ -68,8 +72,8 @@ LIMIT = re.compile(r"\bLIMIT\b", re.IGNORECASE)
 
 # Statements that touch every row on purpose. origin → why.
 EXEMPT = {
-    "veo_jobs.DELETE_ALL_PAYLOADS_SQL": "DELETE /api/veo/jobs?confirm=all deletes every payload",
-    "veo_jobs.DELETE_REST_SQL": "DELETE /api/veo/jobs?confirm=all deletes every job",
+    "veo.sql.DELETE_ALL_PAYLOADS_SQL": "DELETE /api/veo/jobs?confirm=all deletes every payload",
+    "veo.sql.DELETE_REST_SQL": "DELETE /api/veo/jobs?confirm=all deletes every job",
 }
 
 # wrangler's own bookkeeping table (read by GET /health).
@@ -83,7 +87,7 @@ CREATE TABLE d1_migrations (
 
 @dataclass(frozen=True)
 class SqlStatement:
-    origin: str  # where it comes from: "veo_jobs.GET_SQL", "transitions.transition_sql(claim, …)"
+    origin: str  # where: "veo.sql.GET_SQL", "core.states.transition_sql(export_jobs, claim, …)"
     sql: str  # as written in the code (`:name`, `?N` or `?` placeholders)
 
     def bound(self) -> tuple[str, list[Any]]:
@@ -110,12 +114,21 @@ def placeholder_value(name: str) -> object:
 
 # --- collection ------------------------------------------------------------------------------
 def app_modules() -> list[Any]:
-    """Every module of the `edgejobs` package, imported."""
-    return [
-        importlib.import_module(f"edgejobs.{info.name}")
-        for info in pkgutil.iter_modules(edgejobs.__path__)
-        if not info.ispkg
+    """Every module of the `edgejobs` package and its subpackages, imported. Fails when it
+    finds fewer modules than there are files, so a module moved where the walk does not
+    look can never silently drop out of the catalogue."""
+    names = [
+        info.name
+        for info in pkgutil.walk_packages(edgejobs.__path__, prefix="edgejobs.")
+        if not info.ispkg or (SRC / Path(*info.name.split(".")[1:]) / "__init__.py").stat().st_size
     ]
+    files = [
+        p
+        for p in SRC.rglob("*.py")
+        if p != SRC / "__init__.py" and (p.name != "__init__.py" or p.stat().st_size)
+    ]
+    assert len(names) == len(files), f"found {len(names)} modules but {len(files)} files under {SRC}"
+    return [importlib.import_module(name) for name in names]
 
 
 def _defined_names(module: Any) -> list[str]:
@@ -153,7 +166,7 @@ def module_strings(modules: Iterable[Any] | None = None) -> list[tuple[str, str,
     """(origin, text, public) for every string held by a module-level constant."""
     found = []
     for module in app_modules() if modules is None else modules:
-        short = module.__name__.rsplit(".", 1)[-1]
+        short = module.__name__.removeprefix("edgejobs.")
         for name in _defined_names(module):
             for path, text in _walk(getattr(module, name), f"{short}.{name}"):
                 found.append((path, text, not name.startswith("_")))
@@ -170,8 +183,30 @@ def constant_statements(modules: Iterable[Any] | None = None) -> list[SqlStateme
 
 
 # --- builders driven over every variant ----------------------------------------------------------
-def _selectors() -> dict[str, transitions.Rows]:
-    return {name: v for name, v in vars(transitions).items() if isinstance(v, transitions.Rows)}
+def _constants_of_type(kind: type) -> dict[str, Any]:
+    """origin → value for every public module-level constant of `kind` in the app."""
+    return {
+        f"{module.__name__.removeprefix('edgejobs.')}.{name}": getattr(module, name)
+        for module in app_modules()
+        for name in _defined_names(module)
+        if not name.startswith("_") and isinstance(getattr(module, name), kind)
+    }
+
+
+def _selectors() -> dict[str, states.Rows]:
+    """Every row selector the code declares (by id, by ids, the next claimable job, …)."""
+    return _constants_of_type(states.Rows)
+
+
+def _machines() -> list[tuple[states.Machine, list[states.Action]]]:
+    """Every state machine, with the actions declared beside it (its module's `ACTIONS`)."""
+    found = []
+    for module in app_modules():
+        for name in _defined_names(module):
+            value = getattr(module, name)
+            if isinstance(value, states.Machine):
+                found.append((value, list(module.ACTIONS.values())))
+    return found
 
 
 def _condition_fragments() -> dict[str, str]:
@@ -186,85 +221,88 @@ def _condition_fragments() -> dict[str, str]:
         and not FORMAT_FIELD.search(text)
     }
     for name, rows in _selectors().items():
-        found[f"transitions.{name}.update_where"] = rows.update_where
-        found[f"transitions.{name}.event_where"] = rows.event_where
+        found[f"{name}.update_where"] = rows.update_where
+        found[f"{name}.event_where"] = rows.event_where
     return found
 
 
 def _tables() -> list[str]:
-    return sorted({m.TABLE for m in app_modules() if isinstance(getattr(m, "TABLE", None), str)})
+    return sorted({machine.table for machine, _actions in _machines()})
 
 
 def drive_transition_sql() -> Iterator[SqlStatement]:
-    for action, (name, rows) in itertools.product(transitions.ACTIONS.values(), _selectors().items()):
-        yield SqlStatement(
-            f"transitions.transition_sql({action.name}, {name})", transitions.transition_sql(action, rows)
-        )
+    for kind, actions in _machines():
+        for action, (name, rows) in itertools.product(actions, _selectors().items()):
+            yield SqlStatement(
+                f"core.states.transition_sql({kind.table}, {action.name}, {name})",
+                states.transition_sql(kind, action, rows),
+            )
 
 
 def drive_claimable() -> Iterator[SqlStatement]:
     """The claim and its re-check for any type and for every set of types a runner can ask for."""
-    types = export_jobs.TYPES
+    types = export_model.TYPES
     subsets = [None, *(c for n in range(1, len(types) + 1) for c in itertools.combinations(sorted(types), n))]
     for chosen in subsets:
         label = ",".join(chosen) if chosen else "any"
-        rows = transitions.next_claimable(chosen)
+        rows = machine.next_claimable(chosen)
         yield SqlStatement(
-            f"transitions.claim(types={label})", transitions.transition_sql(transitions.CLAIM, rows)
+            f"exports.machine.claim(types={label})",
+            states.transition_sql(machine.EXPORT_JOBS, machine.CLAIM, rows),
         )
         yield SqlStatement(
-            f"transitions.any_claimable_sql(types={label})", transitions.any_claimable_sql(chosen)
+            f"exports.machine.any_claimable_sql(types={label})", machine.any_claimable_sql(chosen)
         )
 
 
 def drive_event_after_change() -> Iterator[SqlStatement]:
-    data = {"NULL"} | {a.event_data for a in transitions.ACTIONS.values()}
+    data = {"NULL"} | {a.event_data for _machine, actions in _machines() for a in actions}
     for table, (name, rows), expression in itertools.product(_tables(), _selectors().items(), sorted(data)):
         # The builder is `named(EVENT_AFTER_CHANGE_SQL.format(...))`; kept with `:name`s here.
         sql = events.EVENT_AFTER_CHANGE_SQL.format(table=table, where=rows.event_where, data=expression)
-        yield SqlStatement(f"events.event_after_change({table}, {name}, {expression[:24]!r})", sql)
+        yield SqlStatement(f"core.events.event_after_change({table}, {name}, {expression[:24]!r})", sql)
         yield SqlStatement(
-            f"events.event_after_change({table}, {name}, {expression[:24]!r}, one_row)", sql + "LIMIT 1\n"
+            f"core.events.event_after_change({table}, {name}, {expression[:24]!r}, one_row)",
+            sql + "LIMIT 1\n",
         )
 
 
 def drive_delete_events_of() -> Iterator[SqlStatement]:
     for table, (origin, where) in itertools.product(_tables(), _condition_fragments().items()):
         sql = events.DELETE_EVENTS_OF_SQL.format(table=table, where=where)
-        yield SqlStatement(f"events.delete_events_of({table}, {origin})", sql)
+        yield SqlStatement(f"core.events.delete_events_of({table}, {origin})", sql)
 
 
 def drive_export_list_sql() -> Iterator[SqlStatement]:
     status_choices: list[tuple[str, ...]] = [
         (),
-        *((s,) for s in transitions.STATUSES),
-        export_jobs.ACTIVE,
-        transitions.STATUSES,
+        *((s,) for s in machine.STATUSES),
+        export_model.ACTIVE,
+        machine.STATUSES,
     ]
     for project, statuses, job_type, after in itertools.product(
         (None, 7), status_choices, (None, "overlay"), (None, "00000000-0000-7000-8000-000000000000")
     ):
-        filters = export_jobs.ListFilter(project, statuses, job_type)
+        filters = export_model.ListFilter(project, statuses, job_type)
         label = f"project={project}, status={','.join(statuses) or '-'}, type={job_type}, after={bool(after)}"
-        yield SqlStatement(f"export_jobs.list_sql({label})", export_jobs.list_sql(filters, after))
+        yield SqlStatement(f"exports.sql.list_sql({label})", export_sql.list_sql(filters, after))
 
 
 def drive_veo_list_sql() -> Iterator[SqlStatement]:
-    from edgejobs import veo_jobs
 
     for key in itertools.product((False, True), repeat=3):
-        yield SqlStatement(f"veo_jobs._list_sql{key}", veo_jobs._list_sql(*key))
+        yield SqlStatement(f"veo.sql._list_sql{key}", veo_sql._list_sql(*key))
 
 
 # function (module.qualname) whose body builds SQL → how to drive it over every variant.
 DRIVERS: dict[str, Callable[[], Iterable[SqlStatement]]] = {
-    "transitions.transition_sql": drive_transition_sql,
-    "transitions.claimable_ids": drive_claimable,
-    "transitions.any_claimable_sql": drive_claimable,
-    "events.event_after_change": drive_event_after_change,
-    "events.delete_events_of": drive_delete_events_of,
-    "export_jobs.list_sql": drive_export_list_sql,
-    "veo_jobs._list_sql": drive_veo_list_sql,
+    "core.states.transition_sql": drive_transition_sql,
+    "exports.machine.claimable_ids": drive_claimable,
+    "exports.machine.any_claimable_sql": drive_claimable,
+    "core.events.event_after_change": drive_event_after_change,
+    "core.events.delete_events_of": drive_delete_events_of,
+    "exports.sql.list_sql": drive_export_list_sql,
+    "veo.sql._list_sql": drive_veo_list_sql,
 }
 
 
@@ -312,7 +350,7 @@ def sql_functions(source_files: Iterable[Path] | None = None) -> dict[str, list[
     """function (module.qualname) → the SQL-looking string literals in its body (docstrings
     excluded), for every function in the source files."""
     found: dict[str, list[str]] = {}
-    for path in sorted(SRC.glob("*.py")) if source_files is None else source_files:
+    for path in sorted(SRC.rglob("*.py")) if source_files is None else source_files:
         tree = ast.parse(path.read_text())
         docstrings = {
             id(node.body[0].value)
@@ -322,7 +360,10 @@ def sql_functions(source_files: Iterable[Path] | None = None) -> dict[str, list[
             and isinstance(node.body[0], ast.Expr)
             and isinstance(node.body[0].value, ast.Constant)
         }
-        _functions_with_sql(tree, path.stem, docstrings, found)
+        module = (
+            ".".join(path.relative_to(SRC).with_suffix("").parts) if path.is_relative_to(SRC) else path.stem
+        )
+        _functions_with_sql(tree, module, docstrings, found)
     return found
 
 

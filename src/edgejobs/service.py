@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import RequestContext
-from .db import DatabaseError
-from .errors import DatabaseUnavailable
-from .http import HttpResponse, json_response
-from .maintenance import LAST_RUN_SQL, RUN_SCHEMA, render_run
-from .openapi import build_document, json_content, ref
-from .routing import Route
+from .core.capability import Capability
+from .core.context import RequestContext
+from .core.db import DatabaseError
+from .core.errors import DatabaseUnavailable
+from .core.http import HttpResponse, json_response
+from .core.openapi import build_document, json_content, ref
+from .core.routing import Route
+from .maintenance.api import RUN_SCHEMA
+from .maintenance.runs import LAST_RUN_SQL, render_run
 
 LAST_MIGRATION_SQL = "SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1"
 
@@ -63,25 +65,27 @@ HEALTH_ROUTE = Route(
 )
 
 
-def openapi_route(routes: list[Route], schemas: dict[str, Any]) -> Route:
-    """`GET /openapi.json`, describing `routes` and itself."""
-    cache: dict[str, Any] = {}
+_document: dict[str, Any] = {}  # built once per isolate
 
-    async def openapi(ctx: RequestContext) -> HttpResponse:
-        if "doc" not in cache:
-            cache["doc"] = build_document([*routes, route], {"Health": HEALTH_SCHEMA, **schemas})
-        return json_response(cache["doc"])
 
-    route = Route(
-        "GET",
-        "/openapi.json",
-        openapi,
-        {
-            "summary": "This OpenAPI 3.1 document",
-            "tags": ["service"],
-            "responses": {
-                "200": {"description": "The document", "content": json_content({"type": "object"})}
-            },
-        },
-    )
-    return route
+async def openapi(ctx: RequestContext) -> HttpResponse:
+    """This service's OpenAPI document, built from the routes it serves."""
+    if "doc" not in _document:
+        registry = ctx.registry
+        assert registry is not None, "the app always passes its registry"
+        _document["doc"] = build_document(registry.routes, {"Health": HEALTH_SCHEMA, **registry.schemas})
+    return json_response(_document["doc"])
+
+
+OPENAPI_ROUTE = Route(
+    "GET",
+    "/openapi.json",
+    openapi,
+    {
+        "summary": "This OpenAPI 3.1 document",
+        "tags": ["service"],
+        "responses": {"200": {"description": "The document", "content": json_content({"type": "object"})}},
+    },
+)
+
+CAPABILITY = Capability("service", routes=[HEALTH_ROUTE, OPENAPI_ROUTE])

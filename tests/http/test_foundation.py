@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edgejobs.main import ROUTES
+from edgejobs.exports.api import ROUTES
 from tests.conftest import ALLOWED_ORIGIN, TOKEN
 from tests.runtime import LocalRuntime, local_runtime
 

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from edgejobs.config import Config
-from edgejobs.main import ROUTES, SCHEMAS
+from edgejobs.core.config import Config
+from edgejobs.exports.api import ROUTES, SCHEMAS
 from tests.conftest import TOKEN
 from tests.runtime import LocalRuntime
 

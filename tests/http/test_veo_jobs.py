@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgejobs import codec
+from edgejobs.core import codec
 from tests.bench_veo import realistic_veo_job
 from tests.runtime import TEST_TOKEN, LocalRuntime, local_runtime
 

@@ -53,7 +53,7 @@ def test_dry_run_bundle_contains_every_imported_module(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     src = ROOT / "src"
     needed = imported_modules(src / "entry.py", src)
-    assert "edgejobs/main.py" in needed and "edgejobs/db.py" in needed
+    assert "edgejobs/main.py" in needed and "edgejobs/core/db.py" in needed
     bundled = {p.relative_to(outdir).as_posix() for p in outdir.rglob("*.py")}
     assert needed <= bundled, f"missing from the deploy bundle: {sorted(needed - bundled)}"
     # The bundle carries Python sources only: no caches or tests.

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgejobs import export_jobs
+from edgejobs.exports import model as export_model
+from edgejobs.exports import sql as export_sql
 from tests import sql_catalog
 from tests.runtime import LocalRuntime
 from tests.sql_catalog import SqlStatement
@@ -32,9 +33,9 @@ def test_every_statement_is_index_driven_on_d1(local: LocalRuntime) -> None:
 
 @pytest.mark.parametrize(("filters", "index", "arms"), LIST_PLANS)
 def test_export_lists_walk_the_intended_index_on_d1(
-    local: LocalRuntime, filters: export_jobs.ListFilter, index: str, arms: int
+    local: LocalRuntime, filters: export_model.ListFilter, index: str, arms: int
 ) -> None:
-    sql, params = SqlStatement("export list", export_jobs.list_sql(filters, None)).bound()
+    sql, params = SqlStatement("export list", export_sql.list_sql(filters, None)).bound()
     plan = [row["detail"] for row in local.sql("EXPLAIN QUERY PLAN " + sql, *params)]
     assert sum(index in step for step in plan) == arms, plan
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edgejobs.clock import iso_ms
+from edgejobs.core.clock import iso_ms
 
 
 def reference(epoch_ms: int) -> str:

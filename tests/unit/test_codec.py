@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edgejobs import codec
-from edgejobs.errors import PayloadTooLarge
+from edgejobs.core import codec
+from edgejobs.core.errors import PayloadTooLarge
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

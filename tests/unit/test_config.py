@@ -1,6 +1,6 @@
 import pytest
 
-from edgejobs.config import Config, config_from_json
+from edgejobs.core.config import Config, config_from_json
 
 
 def test_defaults_when_nothing_is_set() -> None:

@@ -3,10 +3,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from edgejobs.db import (
+from edgejobs.core.db import (
     Database,
     DatabaseError,
-    JsD1,
     Statement,
     UniqueViolation,
     _result,
@@ -14,7 +13,8 @@ from edgejobs.db import (
     to_sql_value,
     translate_error,
 )
-from edgejobs.errors import Conflict, DatabaseUnavailable
+from edgejobs.core.errors import Conflict, DatabaseUnavailable
+from edgejobs.platform.d1 import JsD1
 from tests.fake_d1 import FakeD1
 
 

@@ -7,21 +7,29 @@ from typing import Any
 
 import pytest
 
-from edgejobs import export_jobs
-from edgejobs.errors import NotFound, ValidationError
-from edgejobs.export_jobs import (
+from edgejobs.core.errors import NotFound, ValidationError
+from edgejobs.core.http import HttpRequest
+from edgejobs.core.ids import UUID_PATTERN, uuid7, uuid7_ms
+from edgejobs.exports import sql as export_sql
+from edgejobs.exports.model import (
+    CLAIM,
+    CREATE,
+    FAIL,
+    HEARTBEAT,
     MAX_PARAMS_BYTES,
     ListFilter,
-    parse_claim,
-    parse_create,
-    parse_fail,
-    parse_heartbeat,
+    NewJob,
     parse_idempotency_key,
     parse_job_id,
     parse_list_query,
 )
-from edgejobs.http import HttpRequest
-from edgejobs.ids import UUID_PATTERN, uuid7, uuid7_ms
+
+parse_claim, parse_heartbeat, parse_fail = CLAIM.parse, HEARTBEAT.parse, FAIL.parse
+
+
+def parse_create(body: dict) -> NewJob:
+    return NewJob(**CREATE.parse(body))
+
 
 VALID = {"project_id": 7, "type": "overlay", "input_video_key": "in/a.mp4"}
 
@@ -180,14 +188,14 @@ def test_bad_list_filters_are_400(query: dict[str, str]) -> None:
 
 
 def test_list_sql_runs_one_keyset_branch_per_status() -> None:
-    sql = export_jobs.list_sql(ListFilter(3, ("pending", "error"), None), after="x")
+    sql = export_sql.list_sql(ListFilter(3, ("pending", "error"), None), after="x")
     assert sql.count("UNION ALL") == 1
     assert "id < :after" in sql and "project_id = :project_id" in sql
     # A project without a status filter still walks (project_id, status, id) ranges.
-    assert export_jobs.list_sql(ListFilter(3, (), None), after=None).count("UNION ALL") == 4
+    assert export_sql.list_sql(ListFilter(3, (), None), after=None).count("UNION ALL") == 4
     # So does a type (type, status, id: migration 0007); with neither, one range of the ids.
-    assert export_jobs.list_sql(ListFilter(None, (), "overlay"), after=None).count("UNION ALL") == 4
-    assert "UNION" not in export_jobs.list_sql(ListFilter(None, (), None), after=None)
+    assert export_sql.list_sql(ListFilter(None, (), "overlay"), after=None).count("UNION ALL") == 4
+    assert "UNION" not in export_sql.list_sql(ListFilter(None, (), None), after=None)
 
 
 def test_uuid7_is_time_ordered_and_well_formed() -> None:

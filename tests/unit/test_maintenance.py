@@ -3,9 +3,10 @@ from typing import Any
 
 import pytest
 
-from edgejobs.config import Config
-from edgejobs.db import Database
-from edgejobs.maintenance import Budget, TaskOutcome, repeat_in_chunks, run_maintenance
+from edgejobs.core.chunks import Budget, CronTask, TaskOutcome, repeat_in_chunks
+from edgejobs.core.config import Config
+from edgejobs.core.db import Database
+from edgejobs.maintenance.runs import run_maintenance
 from tests.fake_d1 import FakeD1
 
 MIGRATION = (Path(__file__).parents[2] / "migrations" / "0001_maintenance_runs.sql").read_text()
@@ -40,7 +41,7 @@ def config(**overrides: int) -> Config:
 
 async def test_a_backlog_does_not_starve_the_other_tasks(db: Database) -> None:
     big, small = backlog_task(10_000), backlog_task(5, per_step=3)
-    record = await run_maintenance(db, config(), "cron", 0, [("big", big), ("small", small)])
+    record = await run_maintenance(db, config(), "cron", 0, [CronTask("big", big), CronTask("small", small)])
     assert record.counts["small"] == 5 and small.state["left"] == 0
     assert 0 < record.counts["big"] <= 10 * 8
     assert record.more is True
@@ -48,14 +49,14 @@ async def test_a_backlog_does_not_starve_the_other_tasks(db: Database) -> None:
 
 async def test_leftover_budget_goes_to_tasks_with_work(db: Database) -> None:
     big, idle = backlog_task(10_000), backlog_task(0)
-    record = await run_maintenance(db, config(), "cron", 0, [("idle", idle), ("big", big)])
+    record = await run_maintenance(db, config(), "cron", 0, [CronTask("idle", idle), CronTask("big", big)])
     # idle took one statement to find nothing; big got all the rest, 10 rows each.
     assert record.counts == {"idle": 0, "big": 70}
 
 
 async def test_a_run_reports_no_more_work_when_done_and_is_recorded(db: Database) -> None:
     task = backlog_task(25)
-    record = await run_maintenance(db, config(), "*/5 * * * *", 123, [("t", task)])
+    record = await run_maintenance(db, config(), "*/5 * * * *", 123, [CronTask("t", task)])
     assert record.counts == {"t": 25} and record.more is False
     row = await db.first("SELECT trigger, started_at, finished_at, more, error FROM maintenance_runs")
     assert row is not None
@@ -68,7 +69,7 @@ async def test_a_failing_task_is_recorded_and_the_others_run(db: Database) -> No
         raise RuntimeError("boom")
 
     task = backlog_task(3)
-    record = await run_maintenance(db, config(), "cron", 0, [("broken", broken), ("t", task)])
+    record = await run_maintenance(db, config(), "cron", 0, [CronTask("broken", broken), CronTask("t", task)])
     assert record.counts["t"] == 3
     assert record.error == "broken: boom" and record.more is True
 

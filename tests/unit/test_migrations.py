@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from edgejobs import export_jobs, ids
+from edgejobs.core import ids
+from edgejobs.exports import sql as export_sql
 from tests import bench_data
 from tests.sql_catalog import D1_MIGRATIONS_TABLE
 
@@ -76,7 +77,7 @@ def test_the_cron_finds_the_same_jobs_through_the_partial_indexes(
     the cron's queries return what a full scan with the same condition returns."""
     conn, _ = upgraded
     later = NOW + 3_600_000  # every lease has run out
-    expired = conn.execute(export_jobs.EXPIRED_LEASES_SQL, (later, 10_000)).fetchall()
+    expired = conn.execute(export_sql.EXPIRED_LEASES_SQL, (later, 10_000)).fetchall()
     assert expired
     assert sorted(expired) == sorted(
         conn.execute(
@@ -85,7 +86,7 @@ def test_the_cron_finds_the_same_jobs_through_the_partial_indexes(
         ).fetchall()
     )
     cutoff = NOW - 30 * 86_400_000
-    finished_sql = export_jobs.FINISHED_DUE_SQL.replace(":cutoff", "?1").replace(":limit", "?2")
+    finished_sql = export_sql.FINISHED_DUE_SQL.replace(":cutoff", "?1").replace(":limit", "?2")
     due = conn.execute(finished_sql, (cutoff, 10_000)).fetchall()
     assert due
     assert sorted(due) == sorted(

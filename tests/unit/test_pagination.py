@@ -2,8 +2,8 @@ import base64
 
 import pytest
 
-from edgejobs.errors import ValidationError
-from edgejobs.pagination import decode_cursor, encode_cursor
+from edgejobs.core.errors import ValidationError
+from edgejobs.core.pagination import decode_cursor, encode_cursor
 
 
 def test_cursor_round_trips() -> None:

@@ -20,11 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from edgejobs import events, export_jobs, maintenance, transitions, veo_jobs
-from edgejobs.clock import now_ms
-from edgejobs.config import Config
-from edgejobs.db import Database
-from edgejobs.maintenance import Budget
+from edgejobs.core import events, states
+from edgejobs.core.clock import now_ms
+from edgejobs.core.config import Config
+from edgejobs.core.db import Database
+from edgejobs.exports import machine
+from edgejobs.exports import model as export_model
+from edgejobs.exports import sql as export_sql
+from edgejobs.maintenance import runs as maintenance_runs
+from edgejobs.maintenance.runs import Budget
+from edgejobs.veo import sql as veo_sql
+from edgejobs.veo import tasks as veo_tasks
 from tests import sql_catalog
 from tests.fake_d1 import FakeD1
 from tests.sql_catalog import EXEMPT, SqlStatement, explain, plan_problems
@@ -74,8 +80,16 @@ def test_exemptions_are_current_and_needed(schema: sqlite3.Connection) -> None:
 
 
 def test_the_collection_is_large_and_covers_every_module_with_sql() -> None:
-    origins = {s.origin.split(".", 1)[0] for s in STATEMENTS}
-    assert {"veo_jobs", "export_jobs", "transitions", "events", "maintenance", "service"} <= origins
+    modules = {".".join(s.origin.split(".")[:2]) for s in STATEMENTS}
+    assert {
+        "veo.sql",
+        "exports.sql",
+        "exports.machine",
+        "core.states",
+        "core.events",
+        "maintenance.runs",
+    } <= modules
+    assert any(s.origin.startswith("service.") for s in STATEMENTS)
     # 8 VEO list variants, 64 export list variants, every action × row selector, …
     assert len(STATEMENTS) >= 100, len(STATEMENTS)
 
@@ -94,7 +108,7 @@ _LITERAL_START = re.compile(
 def test_every_sql_literal_in_the_source_is_in_a_checked_statement() -> None:
     checked = [" ".join(s.sql.split()) for s in STATEMENTS]
     found = 0
-    for path in sorted(sql_catalog.SRC.glob("*.py")):
+    for path in sorted(sql_catalog.SRC.rglob("*.py")):
         for match in _LITERAL_START.finditer(path.read_text()):
             head = " ".join(match.group(1).split())
             if head in ("DELETE FROM", "UPDATE"):  # too short to place; the AST check covers them
@@ -186,11 +200,11 @@ def test_sql_built_inside_a_function_must_have_a_driver(tmp_path: Path) -> None:
 
 
 # --- the plans the design depends on (which index, not only "an index") ---------------------------
-@pytest.mark.parametrize("key", sorted(veo_jobs.LIST_SQL))
+@pytest.mark.parametrize("key", sorted(veo_sql.LIST_SQL))
 def test_veo_list_variants_walk_their_index_in_order(
     schema: sqlite3.Connection, key: tuple[bool, bool, bool]
 ) -> None:
-    plan = explain(schema, SqlStatement("veo list", veo_jobs.LIST_SQL[key]))
+    plan = explain(schema, SqlStatement("veo list", veo_sql.LIST_SQL[key]))
     by_status, by_video, _after = key
     expected = (
         "veo_jobs_by_video" if by_video else "veo_jobs_by_status" if by_status else "veo_jobs_by_updated"
@@ -205,7 +219,7 @@ def test_claims_take_the_first_entries_of_the_pending_only_indexes(
     """Any type: the first entry of export_jobs_claimable. Some types: one range per type of
     export_jobs_claimable_by_type, merged (a single range filtered by type walked past every
     due job of the other types, migration 0005)."""
-    sql = transitions.transition_sql(transitions.CLAIM, transitions.next_claimable(types))
+    sql = states.transition_sql(machine.EXPORT_JOBS, machine.CLAIM, machine.next_claimable(types))
     plan = explain(schema, SqlStatement("claim", sql))
     if types is None:
         assert "SEARCH export_jobs USING INDEX export_jobs_claimable (available_at<?)" in plan, plan
@@ -221,27 +235,27 @@ BY_PROJECT = "export_jobs_by_project (project_id=? AND status=?"
 # Which index each list shape walks, and in how many ranges (also checked on D1: its newer planner
 # chose export_jobs_by_type for a project and a type until the type was written `+type`).
 LIST_PLANS = [
-    (export_jobs.ListFilter(None, ("pending",), None), "export_jobs_by_status (status=?", 1),
-    (export_jobs.ListFilter(None, export_jobs.ACTIVE, None), "export_jobs_by_status (status=?", 2),
+    (export_model.ListFilter(None, ("pending",), None), "export_jobs_by_status (status=?", 1),
+    (export_model.ListFilter(None, export_model.ACTIVE, None), "export_jobs_by_status (status=?", 2),
     # A type has its own ranges (migration 0007): filtering the status ranges by type read
     # ~50 ÷ (the type's share) rows a page.
-    (export_jobs.ListFilter(None, export_jobs.ACTIVE, "overlay"), BY_TYPE, 2),
-    (export_jobs.ListFilter(None, (), "overlay"), BY_TYPE, 5),
-    (export_jobs.ListFilter(7, (), None), BY_PROJECT, 5),
+    (export_model.ListFilter(None, export_model.ACTIVE, "overlay"), BY_TYPE, 2),
+    (export_model.ListFilter(None, (), "overlay"), BY_TYPE, 5),
+    (export_model.ListFilter(7, (), None), BY_PROJECT, 5),
     # Its own index (migration 0008): the project's status ranges filtered by type read ~50 ÷
     # (the type's share of the project) rows a page.
-    (export_jobs.ListFilter(7, (), "overlay"), "export_jobs_by_project_type (project_id=? AND type=?", 1),
-    (export_jobs.ListFilter(7, export_jobs.ACTIVE, "overlay"), BY_PROJECT, 2),
+    (export_model.ListFilter(7, (), "overlay"), "export_jobs_by_project_type (project_id=? AND type=?", 1),
+    (export_model.ListFilter(7, export_model.ACTIVE, "overlay"), BY_PROJECT, 2),
 ]
 
 
 @pytest.mark.parametrize(("filters", "index", "arms"), LIST_PLANS)
 def test_export_lists_merge_ordered_index_ranges(
-    schema: sqlite3.Connection, filters: export_jobs.ListFilter, index: str, arms: int
+    schema: sqlite3.Connection, filters: export_model.ListFilter, index: str, arms: int
 ) -> None:
     """One index range per status, merged in id order: nothing is sorted, so a page reads
     about `limit` rows however many statuses it spans."""
-    plan = explain(schema, SqlStatement("export list", export_jobs.list_sql(filters, None)))
+    plan = explain(schema, SqlStatement("export list", export_sql.list_sql(filters, None)))
     assert sum(index in step for step in plan) == arms, plan
     assert not any("TEMP B-TREE" in step for step in plan), plan
 
@@ -249,15 +263,17 @@ def test_export_lists_merge_ordered_index_ranges(
 def test_maintenance_run_pages_are_rowid_ranges(schema: sqlite3.Connection) -> None:
     """Page n of /api/maintenance/runs starts at its cursor (`(?1 IS NULL OR id < ?1)` scanned
     every newer run first)."""
-    plan = explain(schema, SqlStatement("runs", maintenance.LIST_RUNS_SQL))
+    plan = explain(schema, SqlStatement("runs", maintenance_runs.LIST_RUNS_SQL))
     assert plan == ["SEARCH maintenance_runs USING INTEGER PRIMARY KEY (rowid<?)"], plan
 
 
 def test_the_claims_event_finds_its_row_in_one_index_entry(schema: sqlite3.Connection) -> None:
     """The claim's event INSERT seeks (runner_id, status, started_at): before migration 0004 it
     walked every job the runner held."""
-    rows = transitions.NEXT_CLAIMABLE
-    sql = events.EVENT_AFTER_CHANGE_SQL.format(table=transitions.TABLE, where=rows.event_where, data="NULL")
+    rows = machine.NEXT_CLAIMABLE
+    sql = events.EVENT_AFTER_CHANGE_SQL.format(
+        table=machine.EXPORT_JOBS.table, where=rows.event_where, data="NULL"
+    )
     plan = explain(schema, SqlStatement("claim event", sql))
     assert plan == [
         "SEARCH export_jobs USING INDEX export_jobs_by_runner (runner_id=? AND status=? AND started_at=?)"
@@ -303,7 +319,7 @@ async def test_veo_expiry_with_nothing_due_is_one_index_probe() -> None:
     fake.conn.executescript("".join(m.read_text() for m in sql_catalog.MIGRATIONS))
     db = Database(fake)
     budget = Budget(chunk_rows=500, max_statements=8, deadline=time.monotonic() + 60)
-    outcome = await veo_jobs.expire_veo_jobs(db, Config(), now_ms(), budget)
+    outcome = await veo_tasks.expire_veo_jobs(db, Config(), now_ms(), budget)
     assert (outcome.count, outcome.more, db.stats.queries, budget.statements) == (0, False, 1, 1)
 
 
@@ -313,5 +329,5 @@ async def test_veo_expiry_without_room_for_a_probe_deletes_straight_away() -> No
     fake.conn.executescript("".join(m.read_text() for m in sql_catalog.MIGRATIONS))
     db = Database(fake)
     budget = Budget(chunk_rows=500, max_statements=1, deadline=time.monotonic() + 60)
-    await veo_jobs.expire_veo_jobs(db, Config(), now_ms(), budget)
+    await veo_tasks.expire_veo_jobs(db, Config(), now_ms(), budget)
     assert (db.stats.queries, budget.statements) == (1, 1)

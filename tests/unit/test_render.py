@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgejobs.clock import _LAST_4_DIGIT_YEAR_MS, iso_ms, iso_ms_sql
-from edgejobs.export_jobs import JOB_FIELDS
-from edgejobs.render import BOOL, JSON, TIME, Field, item_sql, render
-from edgejobs.veo_jobs import METADATA_FIELDS
+from edgejobs.core.clock import _LAST_4_DIGIT_YEAR_MS, iso_ms, iso_ms_sql
+from edgejobs.core.render import BOOL, JSON, TIME, item_sql, render
+from edgejobs.core.render import Column as Field
+from edgejobs.exports.model import JOB_FIELDS
+from edgejobs.veo.model import METADATA_FIELDS
 
 FIELD_LISTS = {"export job": JOB_FIELDS, "VEO job metadata": METADATA_FIELDS}
 SAFE = 2**53 - 1

@@ -1,7 +1,7 @@
 import pytest
 
-from edgejobs.errors import MethodNotAllowed, NotFound
-from edgejobs.routing import Route, Router
+from edgejobs.core.errors import MethodNotAllowed, NotFound
+from edgejobs.core.routing import Route, Router
 
 
 async def _handler(ctx: object, **params: str) -> None:  # pragma: no cover - never called
@@ -74,7 +74,7 @@ def test_a_literal_path_wins_over_a_template() -> None:
 
 
 async def test_request_body_is_read_once_and_kept() -> None:
-    from edgejobs.http import HttpRequest
+    from edgejobs.core.http import HttpRequest
 
     calls = []
 

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-from edgejobs import export_jobs, transitions
-from edgejobs.config import Config
-from edgejobs.db import Database
-from edgejobs.errors import Conflict, LeaseLost, NotFound
-from edgejobs.ids import uuid7
-from edgejobs.maintenance import Budget
-from edgejobs.transitions import ACTIONS, CANCELLED, COMPLETE, ERROR, PENDING, PROCESSING, STATUSES
+from edgejobs.core import states
+from edgejobs.core.config import Config
+from edgejobs.core.db import Database
+from edgejobs.core.errors import Conflict, LeaseLost, NotFound
+from edgejobs.core.ids import uuid7
+from edgejobs.exports import machine
+from edgejobs.exports import tasks as export_tasks
+from edgejobs.exports.machine import ACTIONS, CANCELLED, COMPLETE, ERROR, PENDING, PROCESSING, STATUSES
+from edgejobs.maintenance.runs import Budget
 from tests.fake_d1 import FakeD1
 
 MIGRATIONS = sorted((Path(__file__).parents[2] / "migrations").glob("*.sql"))
@@ -48,7 +50,7 @@ VALUES = {
     "error": "boom",
     "retryable": 1,
     "cutoff": NOW,
-    **transitions.retry_settings(CONFIG),
+    **machine.retry_settings(CONFIG),
 }
 
 
@@ -99,9 +101,9 @@ def events(db: Database, job_id: str) -> list[dict[str, Any]]:
 async def act(db: Database, name: str, job_id: str, **overrides: Any) -> list[dict[str, Any]]:
     action = ACTIONS[name]
     types = overrides.get("types")  # as the claim route gets them: a JSON array, or None for any
-    rows = transitions.next_claimable(json.loads(types) if types else None)
-    rows = rows if action is transitions.CLAIM else transitions.ONE_JOB
-    return await transitions.apply(db, action, rows, {**VALUES, "job_id": job_id, **overrides})
+    rows = machine.next_claimable(json.loads(types) if types else None)
+    rows = rows if action is machine.CLAIM else states.BY_ID
+    return await states.apply(db, machine.EXPORT_JOBS, action, rows, {**VALUES, "id": job_id, **overrides})
 
 
 def test_the_table_is_the_specified_state_machine() -> None:
@@ -174,7 +176,7 @@ async def test_fail_backs_off_exponentially_up_to_the_cap(
 
 
 async def test_backoff_vars_are_honoured(db: Database) -> None:
-    settings = transitions.retry_settings(Config(export_retry_base_seconds=5, export_retry_cap_seconds=12))
+    settings = machine.retry_settings(Config(export_retry_base_seconds=5, export_retry_cap_seconds=12))
     job_id = plant(db, PROCESSING, retry_count=2)
     [row] = await act(db, "fail", job_id, **settings)
     assert row["available_at"] == NOW + 12 * SECOND  # 5 · 2² = 20, capped at 12
@@ -242,13 +244,15 @@ async def test_manual_retry_starts_over(db: Database) -> None:
 def test_refusal_of_runner_actions(
     job_row: dict[str, Any] | None, runner_id: str, error: type, code: str
 ) -> None:
-    refused = transitions.refusal(transitions.COMPLETE_ACTION, job_row, "j", runner_id)
+    refused = states.refusal(machine.EXPORT_JOBS, machine.COMPLETE_ACTION, job_row, "j", runner_id)
     assert isinstance(refused, error)
     assert refused.code == code
 
 
 def test_refusal_of_illegal_transitions_names_the_status() -> None:
-    refused = transitions.refusal(transitions.CANCEL, {"status": COMPLETE, "runner_id": None}, "j", None)
+    refused = states.refusal(
+        machine.EXPORT_JOBS, machine.CANCEL, {"status": COMPLETE, "runner_id": None}, "j", None
+    )
     assert isinstance(refused, Conflict) and refused.code == "conflict"
     assert "complete" in refused.message
     assert refused.details == {"status": COMPLETE, "allowed_from": [PENDING, PROCESSING]}
@@ -263,23 +267,23 @@ async def test_lease_recovery_fails_expired_jobs_by_the_retry_rule(db: Database)
     expired = plant(db, PROCESSING, lease_expires_at=NOW - 1)
     at_limit = plant(db, PROCESSING, lease_expires_at=NOW - 1, retry_count=3)
     alive = plant(db, PROCESSING, lease_expires_at=NOW + 1)
-    outcome = await export_jobs.recover_expired_leases(db, CONFIG, NOW, budget())
+    outcome = await export_tasks.recover_expired_leases(db, CONFIG, NOW, budget())
     assert (outcome.count, outcome.more) == (2, False)
     assert (job(db, expired)["status"], job(db, expired)["available_at"]) == (PENDING, NOW + 30 * SECOND)
     assert (job(db, at_limit)["status"], job(db, at_limit)["error"]) == (ERROR, "lease_expired")
     assert job(db, alive)["status"] == PROCESSING
     assert [(e["event"], e["to_status"]) for e in events(db, at_limit)] == [("lease_expired", ERROR)]
     # An overlapping (or the next) run finds nothing more to do.
-    assert (await export_jobs.recover_expired_leases(db, CONFIG, NOW, budget())).count == 0
+    assert (await export_tasks.recover_expired_leases(db, CONFIG, NOW, budget())).count == 0
     assert len(events(db, expired)) == 1
 
 
 async def test_tasks_stop_at_the_budget_and_say_more_is_due(db: Database) -> None:
     for _ in range(3):
         plant(db, PROCESSING, lease_expires_at=NOW - 1)
-    outcome = await export_jobs.recover_expired_leases(db, CONFIG, NOW, budget(statements=3, chunk_rows=2))
+    outcome = await export_tasks.recover_expired_leases(db, CONFIG, NOW, budget(statements=3, chunk_rows=2))
     assert (outcome.count, outcome.more) == (2, True)
-    outcome = await export_jobs.recover_expired_leases(db, CONFIG, NOW, budget(chunk_rows=2))
+    outcome = await export_tasks.recover_expired_leases(db, CONFIG, NOW, budget(chunk_rows=2))
     assert (outcome.count, outcome.more) == (1, False)
 
 
@@ -294,7 +298,7 @@ async def test_purge_deletes_old_finished_jobs_with_their_events(db: Database) -
             " VALUES ('export', ?, 'created', 'pending', 0)",
             [job_id],
         )
-    outcome = await export_jobs.purge_finished_export_jobs(db, CONFIG, NOW, budget())
+    outcome = await export_tasks.purge_finished_export_jobs(db, CONFIG, NOW, budget())
     assert outcome.count == 1
     remaining = {r[0] for r in db.binding.conn.execute("SELECT id FROM export_jobs")}
     assert remaining == {recent, waiting}
@@ -304,9 +308,9 @@ async def test_purge_deletes_old_finished_jobs_with_their_events(db: Database) -
 async def test_queue_ttl_expiry_is_off_by_default_and_expires_stale_pending_jobs(db: Database) -> None:
     stale = plant(db, PENDING, available_at=NOW - 3600 * SECOND)
     fresh = plant(db, PENDING, available_at=NOW - 10 * SECOND)
-    assert (await export_jobs.expire_stale_pending(db, CONFIG, NOW, budget())).count == 0
+    assert (await export_tasks.expire_stale_pending(db, CONFIG, NOW, budget())).count == 0
     with_ttl = Config(export_queue_ttl_seconds=600)
-    assert (await export_jobs.expire_stale_pending(db, with_ttl, NOW, budget())).count == 1
+    assert (await export_tasks.expire_stale_pending(db, with_ttl, NOW, budget())).count == 1
     assert (job(db, stale)["status"], job(db, stale)["error"]) == (ERROR, "queue_expired")
     assert job(db, fresh)["status"] == PENDING
     assert [e["event"] for e in events(db, stale)] == ["expired"]
@@ -319,6 +323,6 @@ async def test_expired_idempotency_keys_are_deleted_oldest_first(db: Database) -
             "INSERT INTO idempotency_keys VALUES (?, 'h', 'j', 0, ?)",
             [f"k{i}", expires_at],
         )
-    outcome = await export_jobs.delete_expired_idempotency_keys(db, CONFIG, NOW, budget())
+    outcome = await export_tasks.delete_expired_idempotency_keys(db, CONFIG, NOW, budget())
     assert outcome.count == 2
     assert [r[0] for r in conn.execute("SELECT idempotency_key FROM idempotency_keys")] == ["k2"]

@@ -1,7 +1,7 @@
 import pytest
 
-from edgejobs.errors import InvalidJson, ValidationError
-from edgejobs.validation import (
+from edgejobs.core.errors import InvalidJson, ValidationError
+from edgejobs.core.validation import (
     MAX_INT_DIGITS,
     check_query,
     check_str,

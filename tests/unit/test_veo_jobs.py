@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from edgejobs import veo_jobs
-from edgejobs.app import Env
-from edgejobs.config import DAY, Config
-from edgejobs.errors import ValidationError
-from edgejobs.http import HttpRequest, HttpResponse
+from edgejobs.core.app import Env
+from edgejobs.core.config import DAY, Config
+from edgejobs.core.errors import ValidationError
+from edgejobs.core.http import HttpRequest, HttpResponse
 from edgejobs.main import app
-from edgejobs.veo_jobs import (
+from edgejobs.veo import model as veo_model
+from edgejobs.veo.model import (
     Precondition,
     check_body_job_id,
     extract_metadata,
@@ -90,7 +90,7 @@ def test_metadata_from_camel_case() -> None:
             "error": "boom",
         }
     )
-    assert meta == veo_jobs.JobMetadata(
+    assert meta == veo_model.JobMetadata(
         "completed", "dQw4w9WgXcQ", "https://youtu.be/dQw4w9WgXcQ", 12, 3, "hybrid", "en-US", True, "boom"
     )
 
@@ -126,7 +126,7 @@ def test_error_objects_are_stored_as_json_and_long_errors_capped() -> None:
     meta = extract_metadata({"error": {"message": "quota", "code": 429}})
     assert meta.error == '{"code":429,"message":"quota"}'
     long = extract_metadata({"error": "x" * 10_000})
-    assert long.error is not None and len(long.error) == veo_jobs.MAX_ERROR_CHARS
+    assert long.error is not None and len(long.error) == veo_model.MAX_ERROR_CHARS
 
 
 @pytest.mark.parametrize(
@@ -165,7 +165,7 @@ def test_same_field_spelled_both_ways_with_one_value_is_fine() -> None:
     [("completed", 7), ("failed", 2), ("partial", 2), ("pending", 7), ("processing", 7), ("Completed", 7)],
 )
 def test_default_ttl_by_status(status: str, days: int) -> None:
-    assert veo_jobs.expires_at(status, 1_000, Config()) == 1_000 + days * DAY * 1000
+    assert veo_model.expires_at(status, 1_000, Config()) == 1_000 + days * DAY * 1000
 
 
 def test_ttl_follows_the_vars() -> None:
@@ -177,7 +177,7 @@ def test_ttl_follows_the_vars() -> None:
             "VEO_TTL_DEFAULT_SECONDS": "40",
         }.get
     )
-    assert [veo_jobs.ttl_seconds(s, config) for s in ("completed", "failed", "partial", "queued")] == [
+    assert [veo_model.ttl_seconds(s, config) for s in ("completed", "failed", "partial", "queued")] == [
         10,
         20,
         30,

@@ -21,12 +21,12 @@ TIME = "time"  # epoch milliseconds, sent as ISO 8601 (`clock.iso_ms`)
 BOOL = "bool"  # 0/1, sent as false/true
 
 
-class Field(NamedTuple):
+class Column(NamedTuple):
     name: str
     kind: str = PLAIN
 
 
-def render(fields: Sequence[Field], row: Mapping[str, Any]) -> dict[str, Any]:
+def render(fields: Sequence[Column], row: Mapping[str, Any]) -> dict[str, Any]:
     item: dict[str, Any] = {}
     for name, kind in fields:
         value = row[name]
@@ -40,7 +40,7 @@ def render(fields: Sequence[Field], row: Mapping[str, Any]) -> dict[str, Any]:
     return item
 
 
-def item_sql(fields: Sequence[Field]) -> str:
+def item_sql(fields: Sequence[Column]) -> str:
     """A SQL expression whose value is the row's item as JSON text (the row's columns in scope)."""
     parts = []
     for name, kind in fields:

@@ -23,7 +23,7 @@ Handler = Callable[..., Awaitable["HttpResponse"]]
 
 
 class Route:
-    """`method template` served by `handler`, with its OpenAPI operation."""
+    """`method template` served by `handler`, with its OpenAPI operation and who may call it."""
 
     __slots__ = (
         "handler",
@@ -34,12 +34,20 @@ class Route:
         "segments",
         "takes_body",
         "template",
+        "users",
     )
 
     def __init__(
-        self, method: str, template: str, handler: Handler, operation: dict[str, Any] | None = None
+        self,
+        method: str,
+        template: str,
+        handler: Handler,
+        operation: dict[str, Any] | None = None,
+        *,
+        users: bool = False,
     ) -> None:
         self.method = method
+        self.users = users  # whether a user token may call it (else only the service token)
         self.template = template
         self.handler = handler
         self.operation: dict[str, Any] = operation or {}

@@ -1,5 +1,4 @@
-"""The export job state machine, written once: which action moves a job from which
-statuses to which, and the one compare-and-set batch that applies any of them.
+"""The export job state machine: which action moves a job from which statuses to which.
 
     action        from                  to                       who
     claim         pending (due)         processing               a runner
@@ -11,44 +10,21 @@ statuses to which, and the one compare-and-set batch that applies any of them.
     cancel        pending, processing   cancelled                anyone
     expire        pending (stale)       error                    the cron (queue TTL)
 
-Every action is one `UPDATE export_jobs … WHERE <rows> AND status IN (<from>) [AND
-<guard>] RETURNING *`: a compare-and-set on the status (and, for a runner's actions, on
-`runner_id`), so of two racing requests exactly one wins. The batch's second statement
-records the event for the rows the UPDATE changed (see events.py), so a lost race writes
-nothing at all. Callers learn what happened from the returned rows alone.
+Each action is applied by the core state machine (`core/states.py`): one compare-and-set
+UPDATE and its event, in one batch.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Sequence
 
-from . import ids
-from .config import Config
-from .db import Database, named
-from .errors import ApiError, Conflict, LeaseLost, NotFound
-from .events import event_after_change
-
-JOB_KIND = "export"
-TABLE = "export_jobs"
+from ..core.config import Config
+from ..core.states import Action, Machine, Rows
 
 PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED = "pending", "processing", "complete", "error", "cancelled"
 STATUSES = (PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED)
 FINISHED = (COMPLETE, ERROR, CANCELLED)
-
-
-class Action(NamedTuple):
-    """One row of the state machine."""
-
-    name: str
-    sources: tuple[str, ...]  # statuses the action applies to
-    targets: tuple[str, ...]  # statuses it can lead to (two: the retry rule decides)
-    event: str | None  # the job_events.event it records; None: no status change (heartbeat)
-    assignments: str  # SQL SET fragment, evaluated against the row as it was
-    runner_scoped: bool = False  # only the runner holding the job may act: else `lease_lost`
-    guard: str = ""  # extra WHERE condition (`AND …`)
-    event_data: str = "NULL"  # SQL expression over the changed row: the event's `data`
+EXPORT_JOBS = Machine("export_jobs", "export", "export job", STATUSES, held_in=PROCESSING)
 
 
 # The retry rule, shared by /fail and lease recovery. SQLite evaluates every SET expression
@@ -150,22 +126,6 @@ EXPIRE_QUEUED = Action(
 ACTIONS = {
     a.name: a for a in (CLAIM, HEARTBEAT, COMPLETE_ACTION, FAIL, EXPIRE_LEASE, RETRY, CANCEL, EXPIRE_QUEUED)
 }
-
-
-class Rows(NamedTuple):
-    """Which rows an action applies to: the UPDATE's condition, and how the event INSERT
-    finds those rows again cheaply (it adds `transition_id = :transition_id`)."""
-
-    update_where: str
-    event_where: str
-    one_row: bool = False  # at most one row: the event INSERT stops at it (see event_after_change)
-
-
-ONE_JOB = Rows("id = :job_id", "id = :job_id")
-JOB_LIST = Rows(
-    "id IN (SELECT value FROM json_each(:job_ids))", "id IN (SELECT value FROM json_each(:job_ids))"
-)
-
 # Claimable: pending and due, oldest due first. Two partial indexes hold only pending jobs
 # (migration 0004): export_jobs_claimable (available_at, created_at) for any type, and
 # export_jobs_claimable_by_type (type, available_at, created_at) for claims of some types, which
@@ -209,70 +169,9 @@ def any_claimable_sql(types: Sequence[str] | None = None) -> str:
 NEXT_CLAIMABLE = next_claimable()
 ANY_CLAIMABLE_SQL = any_claimable_sql()
 
-# `+status`: the compare-and-set must not steer the query planner. Rows are found by id (or
-# by the claim subquery); without the `+`, SQLite may prefer a (status, …) index for a list
-# of ids and walk every job in that status.
-TRANSITION_SQL = """
-UPDATE export_jobs
-SET previous_status = status, transition_id = :transition_id, updated_at = :now,
-    {assignments}
-WHERE {where} AND +status IN ({sources}) {guard}
-RETURNING *
-"""
-
 
 def retry_settings(config: Config) -> dict[str, int]:
     """The backoff vars as bound values. The base is capped first so the shifted value
     stays far from 64-bit overflow whatever the vars say."""
     cap_ms = config.export_retry_cap_seconds * 1000
     return {"retry_base_ms": min(config.export_retry_base_seconds * 1000, cap_ms), "retry_cap_ms": cap_ms}
-
-
-def transition_sql(action: Action, rows: Rows) -> str:
-    sources = ", ".join(f"'{status}'" for status in action.sources)  # constants, not input
-    guard = f"AND runner_id = :runner_id {action.guard}" if action.runner_scoped else action.guard
-    return TRANSITION_SQL.format(
-        assignments=action.assignments, where=rows.update_where, sources=sources, guard=guard
-    )
-
-
-async def apply(
-    db: Database, action: Action, rows: Rows, values: Mapping[str, object]
-) -> list[dict[str, Any]]:
-    """Apply `action` to `rows` in one batch: the conditional UPDATE and, if the action
-    records events, the event of every row it changed. Returns the changed rows (empty
-    when nothing was in an allowed state: nothing was written)."""
-    bound = {**values, "transition_id": ids.token(), "job_kind": JOB_KIND, "event": action.event}
-    statements = [named(transition_sql(action, rows), bound)]
-    if action.event is not None:
-        statements.append(
-            event_after_change(TABLE, rows.event_where, bound, action.event_data, one_row=rows.one_row)
-        )
-    results = await db.batch(statements)
-    return results[0].rows
-
-
-def job_list(job_ids: list[str]) -> dict[str, str]:
-    """The bound value for `JOB_LIST`."""
-    return {"job_ids": json.dumps(job_ids)}
-
-
-def refusal(action: Action, job: Mapping[str, Any] | None, job_id: str, runner_id: str | None) -> ApiError:
-    """Why `action` changed nothing, given the job as it is now (None: it does not exist)."""
-    if job is None:
-        return NotFound(f"No export job {job_id}.")
-    status = job["status"]
-    holds = status == PROCESSING and job["runner_id"] == runner_id
-    if status in action.sources and (holds or not action.runner_scoped):
-        return Conflict(f"Export job {job_id} changed while this request ran (it is {status}); try again.")
-    if action.runner_scoped and not holds:
-        holder = f" by runner {job['runner_id']!r}" if status == PROCESSING else ""
-        return LeaseLost(
-            f"Runner {runner_id!r} no longer holds export job {job_id}: it is {status}{holder}.",
-            details={"status": status},
-        )
-    return Conflict(
-        f"Cannot {action.name} export job {job_id}: it is {status}; "
-        f"{action.name} applies to {' or '.join(action.sources)} jobs.",
-        details={"status": status, "allowed_from": list(action.sources)},
-    )

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .app import Env
-from .config import ENV_NAMES, config_from_json
-from .db import JsD1
-from .http import HttpRequest, HttpResponse
+from ..core.app import Env
+from ..core.config import config_from_json, env_names
+from ..core.http import HttpRequest, HttpResponse
+from .d1 import JsD1
 
 
 class JsGlobals:
@@ -39,7 +39,7 @@ class JsGlobals:
         self.new_uint8_array = Uint8Array.new
         self.stringify = JSON.stringify
         self.to_js = to_js
-        self.setting_names = to_js(list(ENV_NAMES))  # JSON.stringify's list of properties to read
+        self.setting_names = to_js(list(env_names()))  # JSON.stringify's list of properties to read
 
 
 _globals: JsGlobals | None = None

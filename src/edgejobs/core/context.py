@@ -2,28 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import TYPE_CHECKING, Any
 
+from .auth import SERVICE_PRINCIPAL, Principal
 from .config import Config
 from .db import Database
 from .errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
 from .http import HttpRequest
 from .validation import expect_object, parse_json, reject_unknown
 
+if TYPE_CHECKING:
+    from .capability import Registry
+
 JSON_TYPES = ("application/json",)
 
 
 class RequestContext:
-    """What a handler gets: the request, the settings, D1, the request id and one instant."""
+    """What a handler gets: the request, the settings, D1, the request id, one instant, who
+    is asking, and what the service is made of (the registry of every capability)."""
 
-    __slots__ = ("config", "db", "now", "request", "request_id")
+    __slots__ = ("config", "db", "now", "principal", "registry", "request", "request_id")
 
-    def __init__(self, request: HttpRequest, config: Config, db: Database, request_id: str, now: int) -> None:
+    def __init__(
+        self,
+        request: HttpRequest,
+        config: Config,
+        db: Database,
+        request_id: str,
+        now: int,
+        principal: Principal = SERVICE_PRINCIPAL,
+        registry: Registry | None = None,
+    ) -> None:
         self.request = request
         self.config = config
         self.db = db
         self.request_id = request_id
         self.now = now  # epoch ms, taken once per request so one request sees one instant
+        self.principal = principal
+        self.registry = registry
+
+    @property
+    def cursor_key(self) -> str:
+        """The key that signs list cursors: `CURSOR_SECRET`, else one derived from the service
+        token (so a deployment without it still signs; set it, and rotating `API_TOKEN`
+        leaves every cursor valid)."""
+        return cursor_key(self.config)
 
     async def body(self, limit: int | None = None) -> bytes:
         """The raw body, refusing (413) anything over `limit` before reading it when the
@@ -65,3 +89,10 @@ class RequestContext:
         if allowed is not None:
             reject_unknown(body, allowed)
         return body
+
+
+def cursor_key(config: Config) -> str:
+    """The cursor signing key of these settings (see `RequestContext.cursor_key`)."""
+    if config.cursor_secret:
+        return str(config.cursor_secret)
+    return hashlib.sha256(b"edgejobs cursor key\x00" + config.api_token.encode()).hexdigest()

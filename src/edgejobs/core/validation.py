@@ -20,7 +20,7 @@ MAX_JSON_DEPTH = 256
 # with our message, before int() would refuse it with its own (which names sys internals).
 MAX_INT_DIGITS = 4300
 MAX_ECHO_CHARS = 64  # of a client's input quoted back in an error (a name, a value)
-_UNSET: Any = object()
+REQUIRED: Any = object()  # the "default" of a field that must be sent
 
 
 def clip(text: str, limit: int = MAX_ECHO_CHARS) -> str:
@@ -136,9 +136,9 @@ def check_query(keys: Iterable[str], allowed: Iterable[str]) -> None:
 def _absent(body: Mapping[str, Any], name: str, default: Any) -> bool:
     """True when the field is left out (absent, or null where it has a default); a 400 when it
     is required and left out."""
-    if name in body and (body[name] is not None or default is _UNSET):
+    if name in body and (body[name] is not None or default is REQUIRED):
         return False
-    if default is _UNSET:
+    if default is REQUIRED:
         raise ValidationError(f"Field {name!r} is required.", field=name)
     return True
 
@@ -149,7 +149,7 @@ def get_int(
     *,
     minimum: int | None = None,
     maximum: int | None = None,
-    default: Any = _UNSET,
+    default: Any = REQUIRED,
 ) -> Any:
     if _absent(body, name, default):
         return default
@@ -170,7 +170,7 @@ def get_str(
     max_length: int = 1024,
     pattern: re.Pattern[str] | None = None,
     choices: Iterable[str] | None = None,
-    default: Any = _UNSET,
+    default: Any = REQUIRED,
 ) -> Any:
     if _absent(body, name, default):
         return default
@@ -228,7 +228,7 @@ def path_param(raw: str, name: str) -> str:
         ) from None
 
 
-def get_bool(body: Mapping[str, Any], name: str, *, default: Any = _UNSET) -> Any:
+def get_bool(body: Mapping[str, Any], name: str, *, default: Any = REQUIRED) -> Any:
     if _absent(body, name, default):
         return default
     value = body[name]

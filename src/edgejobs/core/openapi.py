@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import __version__
+from .. import __version__
 from .routing import Route
 
 ERROR_SCHEMA = {

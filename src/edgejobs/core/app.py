@@ -6,7 +6,6 @@ that can leak a traceback to a client.
 
 from __future__ import annotations
 
-import hmac
 import re
 import time
 import traceback
@@ -15,13 +14,15 @@ from collections.abc import Callable
 from typing import Any
 
 from . import clock
+from .auth import SERVICE_PRINCIPAL, authenticate
+from .capability import Registry
 from .config import Config
 from .context import RequestContext
 from .db import D1Stats, Database
-from .errors import ApiError, InternalError, NotFound, Unauthorized, ValidationError
+from .errors import ApiError, Forbidden, InternalError, NotFound, ValidationError
 from .http import HttpRequest, HttpResponse, empty_response, json_response
 from .logs import emit
-from .routing import Route, Router
+from .routing import Router
 from .validation import check_query, clip
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -45,21 +46,6 @@ def error_response(error: ApiError) -> HttpResponse:
     return json_response(error.to_body(), error.status, error.headers)
 
 
-def authorize(request: HttpRequest, config: Config) -> None:
-    """Fail closed: no configured token means no access, and the message says how to fix it."""
-    if not config.api_token:
-        raise Unauthorized(
-            "The API is locked: no API_TOKEN is configured. Set it with "
-            "`npx wrangler secret put API_TOKEN` (or API_TOKEN=... in .dev.vars locally)."
-        )
-    header = request.header("authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Send `Authorization: Bearer <API_TOKEN>`.")
-    if not hmac.compare_digest(token.strip().encode(), config.api_token.encode()):
-        raise Unauthorized("The bearer token is not valid.")
-
-
 async def refuse_body(request: HttpRequest) -> None:
     """A route whose operation declares no request body takes none: a body sent anyway (a
     filter meant for the query string, a DELETE with conditions) is a 400, never ignored."""
@@ -69,8 +55,11 @@ async def refuse_body(request: HttpRequest) -> None:
 
 
 class App:
-    def __init__(self, routes: list[Route]) -> None:
-        self.router = Router(routes)
+    """The service: every capability's routes behind one pipeline."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.router = Router(registry.routes)
 
     async def handle(self, request: HttpRequest, env: Env) -> HttpResponse:
         started = time.perf_counter()
@@ -133,13 +122,17 @@ class App:
             and request.header("access-control-request-method")
         ):
             return self._preflight(request.path)
+        principal = SERVICE_PRINCIPAL
         if request.path.startswith("/api/"):
-            authorize(request, config)
+            principal = await authenticate(request, config)
         route, params = self.router.match(request.method, request.path)
+        if not principal.is_service and not route.users:
+            raise Forbidden(f"A user token may not use {request.method} {route.template}.")
         check_query(request.query_keys, route.query_names)
         if not route.takes_body:
             await refuse_body(request)
-        ctx = RequestContext(request, config, Database(env.db_binding, stats), request_id, clock.now_ms())
+        db = Database(env.db_binding, stats)
+        ctx = RequestContext(request, config, db, request_id, clock.now_ms(), principal, self.registry)
         return await route.handler(ctx, **params)
 
     def _preflight(self, path: str) -> HttpResponse:

@@ -57,6 +57,12 @@ class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
 
 
+class Forbidden(ApiError):
+    """This token may not use this route."""
+
+    status, code = 403, "forbidden"
+
+
 class NotFound(ApiError):
     """Not found."""
 

@@ -1,0 +1,243 @@
+"""The export queue's routes and their OpenAPI operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.events import EVENT_SCHEMA
+from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, ref
+from ..core.routing import Route
+from .handlers import (
+    cancel_export_job,
+    claim_export_job,
+    complete_export_job,
+    create_export_job,
+    fail_export_job,
+    get_export_job,
+    heartbeat_export_job,
+    list_export_job_events,
+    list_export_jobs,
+    retry_export_job,
+)
+from .machine import STATUSES
+from .model import CLAIM, COMPLETE, CREATE, FAIL, HEARTBEAT, JOB_FIELDS, NO_FIELDS, TYPES
+
+_TAGS = ["export jobs"]
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+EXPORT_JOB_SCHEMA = {
+    "type": "object",
+    "required": [field.name for field in JOB_FIELDS],
+    "properties": {
+        "id": {"type": "string", "format": "uuid", "description": "UUIDv7: sorts in creation order."},
+        "project_id": {"type": "integer", "minimum": 1},
+        "type": {"type": "string", "enum": list(TYPES)},
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+        "input_video_key": {"type": "string"},
+        "output_video_key": {"type": ["string", "null"]},
+        "params": {"type": "object"},
+        "error": {
+            "type": ["string", "null"],
+            "description": "Last failure (`lease_expired`, `queue_expired`, or the runner's).",
+        },
+        "retry_count": {"type": "integer", "minimum": 0},
+        "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
+        "runner_id": {"type": ["string", "null"]},
+        "runpod_job_id": {"type": ["string", "null"]},
+        "lease_seconds": {"type": ["integer", "null"], "description": "Lease length of the current claim."},
+        "lease_expires_at": {**_TIME, "description": "Set while processing; a heartbeat extends it."},
+        "available_at": {**_TIME, "description": "Claimable from (retry backoff)."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "started_at": {**_TIME, "description": "When the latest claim started."},
+        "completed_at": {**_TIME, "description": "When the job became complete, error or cancelled."},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _operation(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"summary": summary, "tags": _TAGS, "responses": responses, **extra}
+
+
+def _job(description: str) -> dict[str, Any]:
+    return {"description": description, "content": json_content(ref("ExportJob"))}
+
+
+_ID_PARAMETER = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The job's id (a UUID; anything else is a 404).",
+    "schema": {"type": "string", "format": "uuid"},
+}
+_IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Repeat a create safely: the same key and body answer with the same job (200).",
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+}
+_LIST_PARAMETERS = [
+    {"name": "project_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {
+        "name": "status",
+        "in": "query",
+        "description": "Comma-separated statuses; `active` = pending,processing.",
+        "schema": {"type": "string"},
+    },
+    {"name": "type", "in": "query", "schema": {"type": "string", "enum": list(TYPES)}},
+    *PAGE_PARAMETERS,
+]
+_RUNNER_ACTION = "409: `lease_lost` if this runner no longer holds the job (not processing under it)."
+
+
+def _links(*operation_ids: str, runner: bool = False) -> dict[str, Any]:
+    """OpenAPI links from a response holding a job to the operations on that job (for clients'
+    tooling; the fuzzer's stateful phase follows them, e.g. claim → heartbeat → complete)."""
+    links: dict[str, Any] = {}
+    for operation_id in operation_ids:
+        link: dict[str, Any] = {"operationId": operation_id, "parameters": {"path.id": "$response.body#/id"}}
+        if runner:
+            link["requestBody"] = {"runner_id": "$response.body#/runner_id"}
+        links[operation_id] = link
+    return links
+
+
+_JOB_LINKS = _links("get_export_job", "cancel_export_job", "retry_export_job", "list_export_job_events")
+_RUNNER_LINKS = _links("heartbeat_export_job", "complete_export_job", "fail_export_job", runner=True)
+
+ROUTES = [
+    Route(
+        "POST",
+        "/api/export-jobs",
+        create_export_job,
+        _operation(
+            "Create an export job (pending)",
+            {
+                "201": {
+                    **_job("Created"),
+                    "headers": {"location": {"description": "The job's URL", "schema": {"type": "string"}}},
+                    "links": _JOB_LINKS,
+                },
+                "200": _job("The job an earlier create with the same Idempotency-Key and body made"),
+            },
+            parameters=[_IDEMPOTENCY_PARAMETER],
+            requestBody=CREATE.openapi(),
+            **{"x-errors": ["409"]},
+        ),
+    ),
+    Route(
+        "GET",
+        "/api/export-jobs",
+        list_export_jobs,
+        _operation(
+            "Export jobs, newest first",
+            {"200": {"description": "A page of jobs", "content": json_content(page_schema("ExportJob"))}},
+            parameters=_LIST_PARAMETERS,
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/export-jobs/claim",
+        claim_export_job,
+        _operation(
+            "Claim the oldest claimable job (runner)",
+            {
+                "200": {
+                    **_job("Claimed: now processing under this runner's lease"),
+                    "links": {**_RUNNER_LINKS, **_JOB_LINKS},
+                },
+                "204": {"description": "No job is claimable now"},
+            },
+            requestBody=CLAIM.openapi(),
+        ),
+    ),
+    Route(
+        "GET",
+        "/api/export-jobs/{id}",
+        get_export_job,
+        _operation("An export job", {"200": _job("The job")}, parameters=[_ID_PARAMETER]),
+    ),
+    Route(
+        "PATCH",
+        "/api/export-jobs/{id}",
+        heartbeat_export_job,
+        _operation(
+            "Runner heartbeat: progress, RunPod id; extends the lease",
+            {"200": _job("Updated. A progress lower than recorded is ignored.")},
+            description=_RUNNER_ACTION,
+            parameters=[_ID_PARAMETER],
+            requestBody=HEARTBEAT.openapi(),
+            **{"x-errors": ["409"]},
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/export-jobs/{id}/complete",
+        complete_export_job,
+        _operation(
+            "Complete a job (runner)",
+            {"200": _job("Complete, progress 100")},
+            description=_RUNNER_ACTION,
+            parameters=[_ID_PARAMETER],
+            requestBody=COMPLETE.openapi(),
+            **{"x-errors": ["409"]},
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/export-jobs/{id}/fail",
+        fail_export_job,
+        _operation(
+            "Fail a job (runner): back to pending after backoff while retries remain, else error",
+            {"200": {**_job("Pending (retry scheduled at available_at) or error"), "links": _JOB_LINKS}},
+            description=_RUNNER_ACTION,
+            parameters=[_ID_PARAMETER],
+            requestBody=FAIL.openapi(),
+            **{"x-errors": ["409"]},
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/export-jobs/{id}/retry",
+        retry_export_job,
+        _operation(
+            "Retry an error or cancelled job (same id) → pending",
+            {"200": _job("Pending, claimable now, with a fresh retry budget")},
+            description="409 `conflict` (with the current status) unless the job is error or cancelled.",
+            parameters=[_ID_PARAMETER],
+            requestBody=NO_FIELDS.openapi(),
+            **{"x-errors": ["409"]},
+        ),
+    ),
+    Route(
+        "POST",
+        "/api/export-jobs/{id}/cancel",
+        cancel_export_job,
+        _operation(
+            "Cancel a pending or processing job",
+            {"200": _job("Cancelled")},
+            description="409 `conflict` (with the current status) unless the job is pending or processing.",
+            parameters=[_ID_PARAMETER],
+            requestBody=NO_FIELDS.openapi(),
+            **{"x-errors": ["409"]},
+        ),
+    ),
+    Route(
+        "GET",
+        "/api/export-jobs/{id}/events",
+        list_export_job_events,
+        _operation(
+            "A job's history, oldest first",
+            {
+                "200": {
+                    "description": "A page of events",
+                    "content": json_content(page_schema("ExportJobEvent")),
+                }
+            },
+            parameters=[_ID_PARAMETER, *PAGE_PARAMETERS],
+        ),
+    ),
+]
+SCHEMAS = {"ExportJob": EXPORT_JOB_SCHEMA, "ExportJobEvent": EVENT_SCHEMA}

@@ -1,0 +1,124 @@
+"""VEO job cache, `/api/veo/jobs`: cross-device history of whole job objects.
+
+A client PUTs its job object under its own `job_id`. The searchable metadata goes to
+`veo_jobs`, the object itself (canonical JSON, gzip) to `veo_job_data`; both in one
+`batch()`. Each write sets `expires_at` from the job's status (TTL vars). An expired job is
+invisible at once to every route, and a PUT onto it starts a new job; the cron deletes
+expired rows in chunks (tasks.py).
+
+Concurrency: `If-Match` and `If-None-Match: *` are checked inside the write's own SQL
+(a conditional UPDATE / upsert), never by a read before it, so two writers can't both win.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core import codec
+from ..core.context import RequestContext
+from ..core.db import Statement
+from ..core.errors import ValidationError
+from ..core.http import JSON_CONTENT_TYPE, HttpResponse, empty_response, json_response
+from ..core.pagination import page_request, page_rows, rendered_page_response
+from .model import (
+    LIST_SCOPE,
+    MAX_NAME_CHARS,
+    MAX_STATUS_CHARS,
+    check_body_job_id,
+    expires_at,
+    extract_metadata,
+    not_found,
+    parse_job_id,
+    parse_precondition,
+    precondition_failed,
+    query_filter,
+    render_metadata,
+)
+from .sql import (
+    DELETE_ALL_PAYLOADS_SQL,
+    DELETE_LIVE_SQL,
+    DELETE_REST_SQL,
+    DELETE_SQL,
+    GET_SQL,
+    LIST_SQL,
+    write_statements,
+)
+
+
+async def put_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
+    """Upsert a job object: 201 on create, 200 on update; the body is its metadata."""
+    job_id = parse_job_id(job_id)
+    precondition = parse_precondition(ctx.request, allow_absent=True)
+    obj = await ctx.json_object()  # 413 over MAX_BODY_BYTES before parsing; 400 unless an object
+    check_body_job_id(job_id, obj)
+    meta = extract_metadata(obj)
+    payload = codec.encode_payload(obj, what="The job object")  # 413 over a D1 row
+    statements = write_statements(
+        job_id, meta, payload, precondition, ctx.now, expires_at(meta.status, ctx.now, ctx.config)
+    )
+    results = await ctx.db.batch(statements)
+    row = results[0].first()
+    if row is None:  # the conditional write matched nothing, so the batch wrote nothing
+        raise precondition_failed(job_id, precondition)
+    created = row["revision"] == 1
+    headers = {"etag": payload.etag}
+    if created:
+        headers["location"] = f"/api/veo/jobs/{job_id}"
+    return json_response(render_metadata(row), 201 if created else 200, headers)
+
+
+async def get_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
+    """The stored object, byte for byte as canonical JSON, with its ETag."""
+    job_id = parse_job_id(job_id)
+    row = await ctx.db.first(GET_SQL, job_id, ctx.now, blobs=("data",))
+    if row is None:
+        raise not_found(job_id)
+    return HttpResponse(
+        200,
+        codec.decode_payload(row["data"]),
+        {"content-type": JSON_CONTENT_TYPE, "etag": row["etag"]},
+    )
+
+
+def _list_position(row: dict[str, Any]) -> list[object]:
+    return [row["updated_at"], row["job_id"]]  # a cursor's sort key: newest updated_at first
+
+
+async def list_veo_jobs(ctx: RequestContext) -> HttpResponse:
+    """Live jobs' metadata, newest `updated_at` first; `status` and `video_id` filters."""
+    query = ctx.request.query
+    status = query_filter(query, "status", MAX_STATUS_CHARS)
+    video_id = query_filter(query, "video_id", MAX_NAME_CHARS)
+    page = page_request(query, LIST_SCOPE, ctx.cursor_key, (int, str))
+    params: list[object] = [ctx.now]
+    params += [v for v in (status, video_id) if v is not None]
+    params += page.after or []
+    sql = LIST_SQL[(status is not None, video_id is not None, page.after is not None)]
+    rows = await ctx.db.all(sql, *params, page.limit + 1)
+    return rendered_page_response(*page_rows(rows, page, LIST_SCOPE, ctx.cursor_key, _list_position))
+
+
+async def delete_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
+    """204; 404 if absent or expired; with If-Match, 412 unless the live job matches."""
+    job_id = parse_job_id(job_id)
+    precondition = parse_precondition(ctx.request, allow_absent=False)
+    result = await ctx.db.execute(DELETE_SQL, job_id, ctx.now, *precondition.match_params())
+    if result.changes == 0:
+        raise (
+            precondition_failed(job_id, precondition) if precondition.kind == "match" else not_found(job_id)
+        )
+    return empty_response(204)
+
+
+async def delete_all_veo_jobs(ctx: RequestContext) -> HttpResponse:
+    """Delete every job, only with `?confirm=all`; answers how many live jobs went."""
+    if ctx.request.query.get("confirm") != "all":
+        raise ValidationError("Deleting every VEO job needs `?confirm=all`.", field="confirm")
+    _payloads, live, _rest = await ctx.db.batch(
+        [
+            Statement(DELETE_ALL_PAYLOADS_SQL),
+            Statement(DELETE_LIVE_SQL, [ctx.now]),
+            Statement(DELETE_REST_SQL),
+        ]
+    )
+    return json_response({"deleted": live.changes})

@@ -1,0 +1,140 @@
+"""The VEO job cache's SQL: metadata and payload writes (conditional on the request's
+preconditions), reads, deletes, lists and the cron's expiry."""
+
+from __future__ import annotations
+
+from itertools import product
+
+from ..core import codec
+from ..core.db import SqlValue, Statement
+from .model import METADATA_FIELDS, METADATA_ITEM_EXPR, JobMetadata, Precondition
+
+# Parameters of every metadata write, in this order:
+#   ?1 job_id  ?2 status  ?3 video_id  ?4 video_url  ?5 scene_count  ?6 characters_found
+#   ?7 mode  ?8 voice  ?9 has_script  ?10 error  ?11 etag  ?12 size_bytes  ?13 stored_bytes
+#   ?14 now (epoch ms)  ?15 expires_at
+METADATA_COLUMNS = ", ".join(field.name for field in METADATA_FIELDS)
+_SET_METADATA = """
+  status = ?2, video_id = ?3, video_url = ?4, scene_count = ?5, characters_found = ?6, mode = ?7,
+  voice = ?8, has_script = ?9, error = ?10, etag = ?11, size_bytes = ?12, stored_bytes = ?13,
+  updated_at = ?14, expires_at = ?15"""
+_INSERT_METADATA = """
+INSERT INTO veo_jobs (job_id, status, video_id, video_url, scene_count, characters_found, mode, voice,
+  has_script, error, etag, size_bytes, stored_bytes, revision, created_at, updated_at, expires_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?14, ?15)
+ON CONFLICT (job_id) DO UPDATE SET"""
+# An expired row counts as absent: overwriting it starts a new job (revision 1, new created_at).
+# SET expressions see the old row, so `veo_jobs.expires_at` is the value before this write.
+_REVIVE_OR_BUMP = """,
+  revision = CASE WHEN veo_jobs.expires_at <= ?14 THEN 1 ELSE veo_jobs.revision + 1 END,
+  created_at = CASE WHEN veo_jobs.expires_at <= ?14 THEN ?14 ELSE veo_jobs.created_at END"""
+_RETURNING = f"\nRETURNING {METADATA_COLUMNS}, revision"
+
+# Plain PUT: create, revive an expired job, or update.
+UPSERT_SQL = _INSERT_METADATA + _SET_METADATA + _REVIVE_OR_BUMP + _RETURNING
+# `If-None-Match: *`: create, or revive an expired job; a live job is left alone (no row back).
+CREATE_ONLY_SQL = (
+    _INSERT_METADATA + _SET_METADATA + _REVIVE_OR_BUMP + "\nWHERE veo_jobs.expires_at <= ?14" + _RETURNING
+)
+# `If-Match`: update a live job whose etag is one of ?16–?19 (unused slots NULL; ?16 = '*'
+# for any). Fixed slots rather than a json_each() list: D1 bills each list element as a row read.
+_ETAG_MATCHES = "(?{0} = '*' OR etag IN (?{0}, ?{1}, ?{2}, ?{3}))"
+UPDATE_IF_MATCH_SQL = (
+    "UPDATE veo_jobs SET"
+    + _SET_METADATA
+    + ", revision = revision + 1"
+    + "\nWHERE job_id = ?1 AND expires_at > ?14 AND "
+    + _ETAG_MATCHES.format(16, 17, 18, 19)
+    + _RETURNING
+)
+# Second statement of the write batch. A batch runs on after a statement that changed
+# nothing, so the payload is written only if the metadata row now carries exactly this
+# write's etag and instant: after a failed precondition it writes nothing (or, should the
+# old row already hold these very bytes, rewrites the identical payload).
+WRITE_PAYLOAD_SQL = """
+INSERT INTO veo_job_data (job_id, data)
+SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM veo_jobs WHERE job_id = ?1 AND etag = ?3 AND updated_at = ?4)
+ON CONFLICT (job_id) DO UPDATE SET data = excluded.data
+"""
+
+GET_SQL = """
+SELECT j.etag, d.data
+FROM veo_jobs AS j JOIN veo_job_data AS d ON d.job_id = j.job_id
+WHERE j.job_id = ?1 AND j.expires_at > ?2
+"""
+
+# A live job, and with If-Match (?3–?6, all NULL without one) one whose etag matches.
+DELETE_SQL = (
+    "DELETE FROM veo_jobs WHERE job_id = ?1 AND expires_at > ?2 AND (?3 IS NULL OR "
+    + _ETAG_MATCHES.format(3, 4, 5, 6)
+    + ")"
+)
+# Delete-all, one batch: payloads first, so that the next statement cascades to nothing and
+# its `changes` (which in D1 include cascaded rows) count exactly the jobs a client could
+# see; then the expired rest.
+DELETE_ALL_PAYLOADS_SQL = "DELETE FROM veo_job_data"
+DELETE_LIVE_SQL = "DELETE FROM veo_jobs WHERE expires_at > ?1"
+DELETE_REST_SQL = "DELETE FROM veo_jobs"
+
+# Cron: oldest expired first, a chunk per statement (veo_jobs_by_expiry); payloads cascade,
+# and RETURNING lets the task count jobs rather than jobs plus cascaded payload rows.
+EXPIRE_SQL = """
+DELETE FROM veo_jobs
+WHERE job_id IN (SELECT job_id FROM veo_jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)
+RETURNING job_id
+"""
+# Looked up first (see expire_veo_jobs): D1 bills the chunked DELETE 4 rows read even when
+# nothing is due, this index probe 1, and most cron runs find nothing due (`make bench`).
+ANY_EXPIRED_SQL = "SELECT 1 AS due FROM veo_jobs WHERE expires_at <= ? LIMIT 1"
+
+
+# Each listed job's sort key and its metadata as SQLite renders it.
+_LIST_COLUMNS = f"updated_at, job_id, {METADATA_ITEM_EXPR} AS item"
+
+
+def _list_sql(by_status: bool, by_video: bool, after: bool) -> str:
+    """Newest first. Each variant walks one index in (updated_at, job_id) order: by_status
+    or by_video when filtered, by_updated otherwise; expired rows are skipped on the way.
+    With both filters, `+status` keeps the planner on the video index (a video has few jobs)."""
+    where = ["expires_at > ?"]
+    if by_status:
+        where.append("+status = ?" if by_video else "status = ?")
+    if by_video:
+        where.append("video_id = ?")
+    if after:
+        where.append("(updated_at, job_id) < (?, ?)")
+    return (
+        f"SELECT {_LIST_COLUMNS} FROM veo_jobs WHERE {' AND '.join(where)}"
+        " ORDER BY updated_at DESC, job_id DESC LIMIT ?"
+    )
+
+
+# (by_status, by_video, after) → SQL; parameters: now, [status], [video_id], [updated_at, job_id], limit.
+LIST_SQL = {key: _list_sql(*key) for key in product((False, True), repeat=3)}
+
+
+def write_statements(
+    job_id: str,
+    meta: JobMetadata,
+    payload: codec.EncodedPayload,
+    precondition: Precondition,
+    now: int,
+    expires: int,
+) -> list[Statement]:
+    """The metadata write for `precondition`, then the payload write that depends on it."""
+    params: list[SqlValue] = [
+        job_id,
+        *meta,
+        payload.etag,
+        payload.size_bytes,
+        payload.stored_bytes,
+        now,
+        expires,
+    ]
+    if precondition.kind == "match":
+        metadata = Statement(UPDATE_IF_MATCH_SQL, [*params, *precondition.match_params()])
+    elif precondition.kind == "absent":
+        metadata = Statement(CREATE_ONLY_SQL, params)
+    else:
+        metadata = Statement(UPSERT_SQL, params)
+    return [metadata, Statement(WRITE_PAYLOAD_SQL, [job_id, payload.stored, payload.etag, now])]
