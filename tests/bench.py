@@ -1014,7 +1014,7 @@ def main() -> None:
     log(f"wrote {RESULTS / 'bench.json'} and {RESULTS / 'bench.md'} in {report['seconds']} s")
 
 
-# --- targets (issue 7): figures to report against, never assertions ----------------------------------------
+# --- targets: figures to report against, never assertions ----------------------------------------
 # The routes on one item by its id (prefixes of the probe names).
 SINGLE_ITEM_ROUTES = (
     "PUT /api/veo/jobs/{id}",
@@ -1127,7 +1127,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Measured {m['date']} on {m['arch']}, {m['cores']} cores ({m['system']}), local runtime "
         f"(Pyodide 314 + Miniflare D1), one `make bench` run of {report['seconds']:.0f} s.",
         "",
-        "| target (issue 7) | measured | |",
+        "| target | measured | |",
         "|---|---|---|",
     ]
     out += [f"| {t['target']} | {t['measured']} | {'✓' if t['met'] else '✗'} |" for t in report["targets"]]

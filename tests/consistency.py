@@ -45,7 +45,7 @@ from edgejobs.veo import sql as veo_sql
 Sql = Callable[..., list[dict[str, Any]]]
 IN_CHUNK = 90  # D1 binds at most 100 parameters per statement
 
-# (event, from_status, to_status): the state machine of SPEC §2 / the README, written out
+# (event, from_status, to_status): the state machine the README describes, written out
 # here rather than taken from exports/machine.py, so that the check does not trust the code it checks.
 LEGAL_EVENTS: set[tuple[str, str | None, str]] = {
     ("created", None, "pending"),

@@ -1,4 +1,4 @@
-"""The export job queue over HTTP, through the real runtime (SPEC §2, issue 4).
+"""The export job queue over HTTP, through the real runtime.
 
 The session shares one D1 and `claim` takes any claimable job, so every test leaves no
 pending job behind (the `jobs` fixture cancels what a test created) and asserts only on

@@ -1,4 +1,4 @@
-"""Fault injection (issue 6): D1 calls fail the way an overloaded D1 does, and the API
+"""Fault injection: D1 calls fail the way an overloaded D1 does, and the API
 answers 503 `database_unavailable` with `Retry-After`, never a 500, and never leaves
 anything half-written.
 

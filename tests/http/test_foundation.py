@@ -12,9 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edgejobs.exports.api import ROUTES
+from edgejobs.main import REGISTRY
 from tests.conftest import ALLOWED_ORIGIN, TOKEN
 from tests.runtime import LocalRuntime, local_runtime
+
+ROUTES = REGISTRY.routes
 
 # Path parameters filled with plausible values: a VEO job id, an export job UUID.
 PATH_VALUES = {"job_id": "some-job", "id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e0f"}

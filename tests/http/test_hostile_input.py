@@ -1,4 +1,4 @@
-"""The hostile input corpus, over HTTP through the real runtime (issue 6).
+"""The hostile input corpus, over HTTP through the real runtime.
 
 Every request here is refused with a 4xx in the SPEC's shape (`{"error": {"code",
 "message"}}`, JSON, `nosniff`, a small body that never echoes unbounded input), and
@@ -22,9 +22,11 @@ import httpx
 import pytest
 
 from edgejobs.core.config import Config
-from edgejobs.exports.api import ROUTES, SCHEMAS
+from edgejobs.main import REGISTRY
 from tests.conftest import TOKEN
 from tests.runtime import LocalRuntime
+
+ROUTES, SCHEMAS = REGISTRY.routes, REGISTRY.schemas
 
 MAX_BODY_BYTES = Config().max_body_bytes
 SMALL_BODY_LIMIT = 16 * 1024  # the smallest body limit of any route (runner actions)

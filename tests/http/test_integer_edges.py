@@ -1,6 +1,6 @@
 """The largest integers the API accepts (±(2^53 − 1), "safe integers") bind to D1.
 
-Found by the load test (issue 6): Pyodide hands an int to JS as a Number only when it is
+Found by the load test: Pyodide hands an int to JS as a Number only when it is
 strictly inside ±Number.MAX_SAFE_INTEGER (`Jsv_BigIntToNum`), so 2^53 − 1 itself crossed as
 a BigInt, which D1 refuses (`D1_TYPE_ERROR: Type 'bigint' not supported`): a 500 for a
 value the schema allows.

@@ -1,4 +1,4 @@
-"""Ten seconds of concurrent load (issue 6), the short version of `make soak`.
+"""Ten seconds of concurrent load, the short version of `make soak`.
 
 A runtime of its own (a fresh D1, failed export jobs retried after 1–2 s), 16 clients mixing
 every route with the cron firing and 2% of D1 calls failing. Asserts correctness only — what

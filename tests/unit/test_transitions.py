@@ -25,7 +25,7 @@ NOW = 1_800_000_000_000
 SECOND = 1000
 CONFIG = Config()  # retry base 30 s, cap 3600 s
 
-# What SPEC §2 and issue 4 ask of the state machine, written out independently of the code.
+# What the README promises of the state machine, written out independently of the code.
 EXPECTED = {
     # action: (from statuses, to statuses, event, runner-scoped)
     "claim": ({PENDING}, {PROCESSING}, "claimed", False),

@@ -48,24 +48,14 @@ def named(sql: str, values: Mapping[str, object]) -> Statement:
     return Statement("'".join(parts), params)
 
 
-class Result:
+class Result(NamedTuple):
     """One statement's rows and what D1 reports about it."""
 
-    __slots__ = ("changes", "last_row_id", "rows", "rows_read", "rows_written")
-
-    def __init__(
-        self,
-        rows: list[dict[str, Any]],
-        changes: int = 0,
-        rows_read: int = 0,
-        rows_written: int = 0,
-        last_row_id: int | None = None,
-    ) -> None:
-        self.rows = rows
-        self.changes = changes
-        self.rows_read = rows_read
-        self.rows_written = rows_written
-        self.last_row_id = last_row_id
+    rows: list[dict[str, Any]]
+    changes: int = 0
+    rows_read: int = 0
+    rows_written: int = 0
+    last_row_id: int | None = None
 
     def first(self) -> dict[str, Any] | None:
         return self.rows[0] if self.rows else None

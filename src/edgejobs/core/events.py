@@ -6,7 +6,7 @@ A job table that records events follows one convention: it has `id`, `status` an
 statement writes (the status it left and a fresh random token). The event INSERT that
 follows in the same batch selects the job's row *by that token*, so it inserts exactly
 one row per row the change touched — and none when the change lost a race (D1 runs a
-batch's next statement even when an UPDATE matched nothing; see RUNTIME.md).
+batch's next statement even when an UPDATE matched nothing).
 """
 
 from __future__ import annotations

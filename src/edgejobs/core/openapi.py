@@ -83,6 +83,16 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def parameter(
+    name: str, location: str, schema: dict[str, Any], description: str | None = None, *, required: bool
+) -> dict[str, Any]:
+    """An operation parameter (`location`: path, query or header)."""
+    found: dict[str, Any] = {"name": name, "in": location, "required": required}
+    if description:
+        found["description"] = description
+    return {**found, "schema": schema}
+
+
 PAGE_PARAMETERS = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
     {"name": "cursor", "in": "query", "schema": {"type": "string"}},

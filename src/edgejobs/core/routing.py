@@ -23,7 +23,8 @@ Handler = Callable[..., Awaitable["HttpResponse"]]
 
 
 class Route:
-    """`method template` served by `handler`, with its OpenAPI operation and who may call it."""
+    """`method template` served by `handler`, with its OpenAPI operation (which also says what
+    the route takes and who may call it)."""
 
     __slots__ = (
         "handler",
@@ -38,16 +39,9 @@ class Route:
     )
 
     def __init__(
-        self,
-        method: str,
-        template: str,
-        handler: Handler,
-        operation: dict[str, Any] | None = None,
-        *,
-        users: bool = False,
+        self, method: str, template: str, handler: Handler, operation: dict[str, Any] | None = None
     ) -> None:
         self.method = method
-        self.users = users  # whether a user token may call it (else only the service token)
         self.template = template
         self.handler = handler
         self.operation: dict[str, Any] = operation or {}
@@ -60,6 +54,8 @@ class Route:
         declared = self.operation.get("parameters", [])
         self.query_names = frozenset(p["name"] for p in declared if p["in"] == "query")
         self.takes_body = "requestBody" in self.operation
+        # `x-user-tokens: true`: a user token may call it too (else only the service token).
+        self.users = bool(self.operation.get("x-user-tokens"))
 
     def __repr__(self) -> str:
         return f"Route({self.method} {self.template})"

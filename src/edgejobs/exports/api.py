@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.events import EVENT_SCHEMA
-from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, ref
+from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, parameter, ref
 from ..core.routing import Route
 from .handlers import (
     cancel_export_job,
@@ -20,7 +20,7 @@ from .handlers import (
     retry_export_job,
 )
 from .machine import STATUSES
-from .model import CLAIM, COMPLETE, CREATE, FAIL, HEARTBEAT, JOB_FIELDS, NO_FIELDS, TYPES
+from .model import CLAIM, COMPLETE, CREATE, FAIL, HEARTBEAT, IDEMPOTENCY_KEY, JOB_FIELDS, NO_FIELDS, TYPES
 
 _TAGS = ["export jobs"]
 _TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -64,20 +64,20 @@ def _job(description: str) -> dict[str, Any]:
     return {"description": description, "content": json_content(ref("ExportJob"))}
 
 
-_ID_PARAMETER = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "description": "The job's id (a UUID; anything else is a 404).",
-    "schema": {"type": "string", "format": "uuid"},
-}
-_IDEMPOTENCY_PARAMETER = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "Repeat a create safely: the same key and body answer with the same job (200).",
-    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
-}
+_ID_PARAMETER = parameter(
+    "id",
+    "path",
+    {"type": "string", "format": "uuid"},
+    "The job's id (a UUID; anything else is a 404).",
+    required=True,
+)
+_IDEMPOTENCY_PARAMETER = parameter(
+    "Idempotency-Key",
+    "header",
+    {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"},
+    "Repeat a create safely: the same key and body answer with the same job (200).",
+    required=False,
+)
 _LIST_PARAMETERS = [
     {"name": "project_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
     {
@@ -102,6 +102,27 @@ def _links(*operation_ids: str, runner: bool = False) -> dict[str, Any]:
             link["requestBody"] = {"runner_id": "$response.body#/runner_id"}
         links[operation_id] = link
     return links
+
+
+def _job_change(
+    method: str,
+    template: str,
+    handler: Any,
+    summary: str,
+    answer: dict[str, Any],
+    description: str,
+    body: Any,
+) -> Route:
+    """A route that changes one job (runner actions, retry, cancel): 409 when it may not."""
+    operation = _operation(
+        summary,
+        {"200": answer},
+        description=description,
+        parameters=[_ID_PARAMETER],
+        requestBody=body.openapi(),
+        **{"x-errors": ["409"]},
+    )
+    return Route(method, template, handler, operation)
 
 
 _JOB_LINKS = _links("get_export_job", "cancel_export_job", "retry_export_job", "list_export_job_events")
@@ -159,70 +180,50 @@ ROUTES = [
         get_export_job,
         _operation("An export job", {"200": _job("The job")}, parameters=[_ID_PARAMETER]),
     ),
-    Route(
+    _job_change(
         "PATCH",
         "/api/export-jobs/{id}",
         heartbeat_export_job,
-        _operation(
-            "Runner heartbeat: progress, RunPod id; extends the lease",
-            {"200": _job("Updated. A progress lower than recorded is ignored.")},
-            description=_RUNNER_ACTION,
-            parameters=[_ID_PARAMETER],
-            requestBody=HEARTBEAT.openapi(),
-            **{"x-errors": ["409"]},
-        ),
+        "Runner heartbeat: progress, RunPod id; extends the lease",
+        _job("Updated. A progress lower than recorded is ignored."),
+        _RUNNER_ACTION,
+        HEARTBEAT,
     ),
-    Route(
+    _job_change(
         "POST",
         "/api/export-jobs/{id}/complete",
         complete_export_job,
-        _operation(
-            "Complete a job (runner)",
-            {"200": _job("Complete, progress 100")},
-            description=_RUNNER_ACTION,
-            parameters=[_ID_PARAMETER],
-            requestBody=COMPLETE.openapi(),
-            **{"x-errors": ["409"]},
-        ),
+        "Complete a job (runner)",
+        _job("Complete, progress 100"),
+        _RUNNER_ACTION,
+        COMPLETE,
     ),
-    Route(
+    _job_change(
         "POST",
         "/api/export-jobs/{id}/fail",
         fail_export_job,
-        _operation(
-            "Fail a job (runner): back to pending after backoff while retries remain, else error",
-            {"200": {**_job("Pending (retry scheduled at available_at) or error"), "links": _JOB_LINKS}},
-            description=_RUNNER_ACTION,
-            parameters=[_ID_PARAMETER],
-            requestBody=FAIL.openapi(),
-            **{"x-errors": ["409"]},
-        ),
+        "Fail a job (runner): back to pending after backoff while retries remain, else error",
+        {**_job("Pending (retry scheduled at available_at) or error"), "links": _JOB_LINKS},
+        _RUNNER_ACTION,
+        FAIL,
     ),
-    Route(
+    _job_change(
         "POST",
         "/api/export-jobs/{id}/retry",
         retry_export_job,
-        _operation(
-            "Retry an error or cancelled job (same id) → pending",
-            {"200": _job("Pending, claimable now, with a fresh retry budget")},
-            description="409 `conflict` (with the current status) unless the job is error or cancelled.",
-            parameters=[_ID_PARAMETER],
-            requestBody=NO_FIELDS.openapi(),
-            **{"x-errors": ["409"]},
-        ),
+        "Retry an error or cancelled job (same id) → pending",
+        _job("Pending, claimable now, with a fresh retry budget"),
+        "409 `conflict` (with the current status) unless the job is error or cancelled.",
+        NO_FIELDS,
     ),
-    Route(
+    _job_change(
         "POST",
         "/api/export-jobs/{id}/cancel",
         cancel_export_job,
-        _operation(
-            "Cancel a pending or processing job",
-            {"200": _job("Cancelled")},
-            description="409 `conflict` (with the current status) unless the job is pending or processing.",
-            parameters=[_ID_PARAMETER],
-            requestBody=NO_FIELDS.openapi(),
-            **{"x-errors": ["409"]},
-        ),
+        "Cancel a pending or processing job",
+        _job("Cancelled"),
+        "409 `conflict` (with the current status) unless the job is pending or processing.",
+        NO_FIELDS,
     ),
     Route(
         "GET",
