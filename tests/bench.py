@@ -61,9 +61,10 @@ from edgejobs.veo import model as veo_model
 from edgejobs.veo import sql as veo_sql
 from edgejobs.veo.model import Precondition, extract_metadata
 from edgejobs.veo.sql import write_statements
-from tests import bench_data, sql_catalog
+from tests import bench_data
 from tests.bench_veo import realistic_veo_job, veo_compression_report
-from tests.runtime import NODE_BIN, ROOT, TEST_TOKEN, LocalRuntime, apply_migrations, node_env
+from tests.support import sql_catalog
+from tests.support.runtime import NODE_BIN, ROOT, TEST_TOKEN, LocalRuntime, apply_migrations, node_env
 
 RESULTS = ROOT / "bench-results"
 SCALES = tuple(int(s) for s in os.environ.get("BENCH_SCALES", "1000,10000,100000").split(","))

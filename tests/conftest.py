@@ -9,17 +9,14 @@ then skipped, and say so.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.runtime import TEST_TOKEN, LocalRuntime, local_runtime
-
-BASE_URL = os.environ.get("EDGEJOBS_BASE_URL", "").rstrip("/")
-TOKEN = os.environ.get("EDGEJOBS_API_TOKEN", TEST_TOKEN if not BASE_URL else "dev-token")
-ALLOWED_ORIGIN = "https://app.example.com"
+import edgejobs.main  # noqa: F401 - builds the registry, which declares every capability's settings
+from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+from tests.support.settings import ALLOWED_ORIGIN, BASE_URL, TOKEN
 
 
 @pytest.fixture(scope="session")

@@ -46,8 +46,8 @@ from typing import Any
 
 import httpx
 
-from tests import consistency
-from tests.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+from tests.support import consistency
+from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
 
 CRON = "*/5 * * * *"
 TYPES = ("framing", "overlay", "annotate")

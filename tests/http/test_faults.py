@@ -27,10 +27,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests import consistency
-from tests.runtime import LocalRuntime
+from tests.support import consistency
+from tests.support.cron import trigger_cron
+from tests.support.runtime import LocalRuntime
 
-CRON = "*/5 * * * *"
 UNFINISHED_RUNS: set[int] = set()  # maintenance runs this module left unfinished on purpose
 
 
@@ -73,10 +73,6 @@ SELECT
 def fingerprint(local: LocalRuntime) -> dict[str, Any]:
     """Every row's identity and version in every table: equal fingerprints, nothing written."""
     return local.sql(FINGERPRINT_SQL)[0]
-
-
-def run_cron(base_url: str) -> httpx.Response:
-    return httpx.get(f"{base_url}/cdn-cgi/handler/scheduled", params={"cron": CRON}, timeout=120)
 
 
 @dataclass
@@ -486,10 +482,10 @@ def work_state(w: World, p: Planted) -> dict[str, bool]:
 
 
 def test_every_failing_d1_call_of_a_maintenance_run_is_survived(world: World, base_url: str) -> None:
-    assert run_cron(base_url).status_code == 200  # the backlog of earlier tests, if any
+    assert trigger_cron(base_url).status_code == 200  # the backlog of earlier tests, if any
     planted = plant_due_work(world)
     with d1_faults(world.local):
-        assert run_cron(base_url).status_code == 200
+        assert trigger_cron(base_url).status_code == 200
         calls = world.local.d1_faults()["calls"]
     assert all(work_state(world, planted).values())
     assert calls >= 8  # start, 4 tasks with work (5 calls), key cleanup, finish
@@ -498,7 +494,7 @@ def test_every_failing_d1_call_of_a_maintenance_run_is_survived(world: World, ba
         planted = plant_due_work(world)
         last_run = world.local.sql("SELECT coalesce(max(id), 0) AS id FROM maintenance_runs")[0]["id"]
         with d1_faults(world.local, fail_nth=[nth]):
-            response = run_cron(base_url)
+            response = trigger_cron(base_url)
         runs = world.local.sql("SELECT * FROM maintenance_runs WHERE id > ?", last_run)
         if nth == 1:  # the run could not even be recorded: it did nothing
             assert response.status_code == 500 and runs == []
@@ -513,7 +509,7 @@ def test_every_failing_d1_call_of_a_maintenance_run_is_survived(world: World, ba
             assert "database is unavailable" in runs[0]["error"], runs[0]
             assert list(work_state(world, planted).values()).count(False) <= 1
         world.assert_consistent()
-        assert run_cron(base_url).status_code == 200  # the next run finishes the work
+        assert trigger_cron(base_url).status_code == 200  # the next run finishes the work
         assert all(work_state(world, planted).values())
         world.assert_consistent()
         # The recovered job waits out its backoff; cancel it before it becomes claimable.

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from edgejobs.main import REGISTRY
-from tests.conftest import ALLOWED_ORIGIN, TOKEN
-from tests.runtime import LocalRuntime, local_runtime
+from tests.support.assertions import assert_error
+from tests.support.runtime import MIGRATIONS_DIR, LocalRuntime, local_runtime
+from tests.support.settings import ALLOWED_ORIGIN, TOKEN
 
-ROUTES = REGISTRY.routes
 
 # Path parameters filled with plausible values: a VEO job id, an export job UUID.
 PATH_VALUES = {"job_id": "some-job", "id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e0f"}
@@ -27,17 +27,8 @@ def fill_path(template: str) -> str:
 
 
 # Every /api/ operation the Worker serves (the routes /openapi.json is built from).
-API_PATHS = [(r.method, fill_path(r.template)) for r in ROUTES if r.template.startswith("/api/")]
-ALL_PATHS = [(r.method, fill_path(r.template)) for r in ROUTES]
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body
+API_PATHS = [(r.method, fill_path(r.template)) for r in REGISTRY.routes if r.template.startswith("/api/")]
+ALL_PATHS = [(r.method, fill_path(r.template)) for r in REGISTRY.routes]
 
 
 def test_unknown_path_is_404(client: httpx.Client) -> None:
@@ -79,10 +70,10 @@ def test_api_refuses_missing_or_wrong_token(
 ) -> None:
     headers = {"authorization": authorization} if authorization is not None else {}
     response = anon.request(method, path, headers=headers, json={})
-    body = assert_error(response, 401, "unauthorized")
+    error = assert_error(response, 401, "unauthorized")
     assert TOKEN not in response.text
     assert "traceback" not in response.text.lower()
-    assert body["error"]["message"]
+    assert error["message"]
 
 
 def test_a_second_authorization_header_does_not_help(anon: httpx.Client) -> None:
@@ -114,8 +105,8 @@ def test_without_configured_token_the_api_fails_closed(locked_runtime: LocalRunt
             for authorization in ("Bearer anything", "Bearer", "", None):
                 headers = {"authorization": authorization} if authorization is not None else {}
                 response = c.request(method, path, headers=headers, json={})
-                body = assert_error(response, 401, "unauthorized")
-                assert "API_TOKEN" in body["error"]["message"]
+                error = assert_error(response, 401, "unauthorized")
+                assert "API_TOKEN" in error["message"]
         assert c.get("/openapi.json").status_code == 200
         assert c.get("/health").status_code in (200, 503)  # public either way; this D1 is unmigrated
 
@@ -269,7 +260,7 @@ def test_health_reports_database_and_schema_version(anon: httpx.Client) -> None:
     body = anon.get("/health").json()
     assert body["status"] == "ok"
     assert body["database"] == "ok"
-    migrations = sorted(p.stem for p in (Path(__file__).parents[2] / "migrations").glob("*.sql"))
+    migrations = sorted(p.stem for p in MIGRATIONS_DIR.glob("*.sql"))
     assert body["schema_version"] == migrations[-1]
 
 

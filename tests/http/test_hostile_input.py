@@ -23,10 +23,9 @@ import pytest
 
 from edgejobs.core.config import Config
 from edgejobs.main import REGISTRY
-from tests.conftest import TOKEN
-from tests.runtime import LocalRuntime
+from tests.support.runtime import LocalRuntime
+from tests.support.settings import TOKEN
 
-ROUTES, SCHEMAS = REGISTRY.routes, REGISTRY.schemas
 
 MAX_BODY_BYTES = Config().max_body_bytes
 SMALL_BODY_LIMIT = 16 * 1024  # the smallest body limit of any route (runner actions)
@@ -36,14 +35,14 @@ VEO_PROBE = "hostile-probe"  # a live VEO job the tests try (and fail) to change
 
 # Every operation as served, from the same routes /openapi.json is built from (the
 # `served_document` test checks that the two agree).
-OPERATIONS = [(route.method, route.template) for route in ROUTES]
+OPERATIONS = [(route.method, route.template) for route in REGISTRY.routes]
 PATHS = sorted({template for _, template in OPERATIONS})
-WITH_BODY = [(r.method, r.template) for r in ROUTES if "requestBody" in r.operation]
-WITHOUT_BODY = [(r.method, r.template) for r in ROUTES if "requestBody" not in r.operation]
+WITH_BODY = [(r.method, r.template) for r in REGISTRY.routes if "requestBody" in r.operation]
+WITHOUT_BODY = [(r.method, r.template) for r in REGISTRY.routes if "requestBody" not in r.operation]
 WITH_PATH_ID = [(m, t) for m, t in OPERATIONS if "{" in t]
 LISTS = [
     (r.method, r.template)
-    for r in ROUTES
+    for r in REGISTRY.routes
     if any(p.get("name") == "cursor" for p in r.operation.get("parameters", []))
 ]
 
@@ -143,10 +142,10 @@ def fill(export_job: str, veo_jobs: list[str]) -> Any:
 
 
 def request_body_schema(method: str, template: str) -> dict[str, Any]:
-    route = next(r for r in ROUTES if (r.method, r.template) == (method, template))
+    route = next(r for r in REGISTRY.routes if (r.method, r.template) == (method, template))
     schema = route.operation["requestBody"]["content"]["application/json"]["schema"]
     if "$ref" in schema:
-        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]]
+        schema = REGISTRY.schemas[schema["$ref"].rsplit("/", 1)[-1]]
     return dict(schema)
 
 
@@ -543,7 +542,7 @@ def test_duplicate_query_parameter_is_400(
     client: httpx.Client, fill: Any, real_cursor: str, operation: tuple[str, str]
 ) -> None:
     method, template = operation
-    route = next(r for r in ROUTES if (r.method, r.template) == operation)
+    route = next(r for r in REGISTRY.routes if (r.method, r.template) == operation)
     values = {"limit": "5", "cursor": real_cursor, "confirm": "all", "status": "pending", "video_id": "v",
               "project_id": "1", "type": "overlay"}  # fmt: skip
     for param in route.operation.get("parameters", []):

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import load
-from tests.runtime import LocalRuntime, local_runtime
+from tests.support.runtime import LocalRuntime, local_runtime
 
 SECONDS = 10
 

@@ -46,8 +46,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ALLOWED_ORIGIN, BASE_URL, TOKEN
-from tests.runtime import ROOT, LocalRuntime, local_runtime
+from tests.support.runtime import ROOT, LocalRuntime, local_runtime
+from tests.support.settings import ALLOWED_ORIGIN, BASE_URL, TOKEN
 
 EXAMPLES = int(os.environ.get("EDGEJOBS_FUZZ_EXAMPLES", "25"))
 SEED = os.environ.get("EDGEJOBS_FUZZ_SEED", "20261122")  # "random": schemathesis picks (and prints) one

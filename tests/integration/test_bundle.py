@@ -7,7 +7,7 @@ import ast
 import subprocess
 from pathlib import Path
 
-from tests.runtime import NODE_BIN, ROOT, node_env
+from tests.support.runtime import NODE_BIN, ROOT, node_env
 
 
 def imported_modules(entry: Path, src: Path) -> set[str]:

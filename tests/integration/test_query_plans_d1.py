@@ -12,10 +12,10 @@ import pytest
 
 from edgejobs.exports import model as export_model
 from edgejobs.exports import sql as export_sql
-from tests import sql_catalog
-from tests.runtime import LocalRuntime
-from tests.sql_catalog import SqlStatement
-from tests.unit.test_query_plans import LIST_PLANS
+from tests.support import sql_catalog
+from tests.support.list_plans import LIST_PLANS
+from tests.support.runtime import LocalRuntime
+from tests.support.sql_catalog import SqlStatement
 
 
 def test_every_statement_is_index_driven_on_d1(local: LocalRuntime) -> None:

@@ -31,9 +31,10 @@ from edgejobs.maintenance import runs as maintenance_runs
 from edgejobs.maintenance.runs import Budget
 from edgejobs.veo import sql as veo_sql
 from edgejobs.veo import tasks as veo_tasks
-from tests import sql_catalog
-from tests.fake_d1 import FakeD1
-from tests.sql_catalog import EXEMPT, SqlStatement, explain, plan_problems
+from tests.support import sql_catalog
+from tests.support.fake_d1 import FakeD1
+from tests.support.list_plans import LIST_PLANS
+from tests.support.sql_catalog import EXEMPT, SqlStatement, explain, plan_problems
 
 STATEMENTS = sql_catalog.all_statements()
 # Exempt statements (deliberately whole-table, e.g. delete-all) are checked separately below:
@@ -226,27 +227,6 @@ def test_claims_take_the_first_entries_of_the_pending_only_indexes(
     else:
         step = "SEARCH export_jobs USING INDEX export_jobs_claimable_by_type (type=? AND available_at<?)"
         assert plan.count(step) == len(types), plan
-
-
-BY_TYPE = "export_jobs_by_type (type=? AND status=?"
-BY_PROJECT = "export_jobs_by_project (project_id=? AND status=?"
-
-
-# Which index each list shape walks, and in how many ranges (also checked on D1: its newer planner
-# chose export_jobs_by_type for a project and a type until the type was written `+type`).
-LIST_PLANS = [
-    (export_model.ListFilter(None, ("pending",), None), "export_jobs_by_status (status=?", 1),
-    (export_model.ListFilter(None, export_model.ACTIVE, None), "export_jobs_by_status (status=?", 2),
-    # A type has its own ranges (migration 0007): filtering the status ranges by type read
-    # ~50 ÷ (the type's share) rows a page.
-    (export_model.ListFilter(None, export_model.ACTIVE, "overlay"), BY_TYPE, 2),
-    (export_model.ListFilter(None, (), "overlay"), BY_TYPE, 5),
-    (export_model.ListFilter(7, (), None), BY_PROJECT, 5),
-    # Its own index (migration 0008): the project's status ranges filtered by type read ~50 ÷
-    # (the type's share of the project) rows a page.
-    (export_model.ListFilter(7, (), "overlay"), "export_jobs_by_project_type (project_id=? AND type=?", 1),
-    (export_model.ListFilter(7, export_model.ACTIVE, "overlay"), BY_PROJECT, 2),
-]
 
 
 @pytest.mark.parametrize(("filters", "index", "arms"), LIST_PLANS)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +17,10 @@ from edgejobs.exports import machine
 from edgejobs.exports import tasks as export_tasks
 from edgejobs.exports.machine import ACTIONS, CANCELLED, COMPLETE, ERROR, PENDING, PROCESSING, STATUSES
 from edgejobs.maintenance.runs import Budget
-from tests.fake_d1 import FakeD1
+from tests.support.fake_d1 import FakeD1
+from tests.support.runtime import MIGRATIONS_DIR
 
-MIGRATIONS = sorted((Path(__file__).parents[2] / "migrations").glob("*.sql"))
+MIGRATIONS = sorted(MIGRATIONS_DIR.glob("*.sql"))
 NOW = 1_800_000_000_000
 SECOND = 1000
 CONFIG = Config()  # retry base 30 s, cap 3600 s

@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS_DIR = ROOT / "migrations"
 NODE_BIN = ROOT / "node_modules" / ".bin"
 READY_MARKER = "EDGEJOBS_READY "
 TEST_TOKEN = "test-token"

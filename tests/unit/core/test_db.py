@@ -15,7 +15,7 @@ from edgejobs.core.db import (
 )
 from edgejobs.core.errors import Conflict, DatabaseUnavailable
 from edgejobs.platform.d1 import JsD1
-from tests.fake_d1 import FakeD1
+from tests.support.fake_d1 import FakeD1
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TOKEN
-from tests.runtime import LocalRuntime
+from tests.support.cron import run_cron
+from tests.support.runtime import LocalRuntime
+from tests.support.settings import TOKEN
 
-CRON = "*/5 * * * *"
 RETRY_BASE_MS = 30_000  # EXPORT_RETRY_BASE_SECONDS default
 
 
@@ -103,11 +103,6 @@ def claim_job(client: httpx.Client, job_id: str, runner_id: str, **extra: Any) -
     claimed = claim(client, runner_id, **extra)
     assert claimed is not None and claimed["id"] == job_id, claimed
     return claimed
-
-
-def run_cron(base_url: str) -> None:
-    response = httpx.get(f"{base_url}/cdn-cgi/handler/scheduled", params={"cron": CRON}, timeout=120)
-    assert response.status_code == 200, response.text
 
 
 # Runner actions, as a runner would send them.

@@ -57,7 +57,7 @@ from edgejobs.exports import model as export_model
 from edgejobs.exports import sql as export_sql
 from edgejobs.veo import sql as veo_sql
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "edgejobs"
 MIGRATIONS = sorted((ROOT / "migrations").glob("*.sql"))
 

@@ -22,8 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgejobs.core import codec
-from tests.bench_veo import realistic_veo_job
-from tests.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+from tests.support.assertions import assert_error
+from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+from tests.support.veo_payload import realistic_veo_job
 
 DAY_MS = 86_400_000
 METADATA_KEYS = {
@@ -48,13 +49,6 @@ def _headers(headers: dict[str, str]) -> dict[str, str]:
 
 def d1_stats(response: httpx.Response) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", response.headers["x-d1-stats"])}
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code and error["message"]
-    return error
 
 
 def list_all(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:

@@ -1,4 +1,3 @@
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -7,9 +6,10 @@ from edgejobs.core.chunks import Budget, CronTask, TaskOutcome, repeat_in_chunks
 from edgejobs.core.config import Config
 from edgejobs.core.db import Database
 from edgejobs.maintenance.runs import run_maintenance
-from tests.fake_d1 import FakeD1
+from tests.support.fake_d1 import FakeD1
+from tests.support.runtime import MIGRATIONS_DIR
 
-MIGRATION = (Path(__file__).parents[2] / "migrations" / "0001_maintenance_runs.sql").read_text()
+MIGRATION = (MIGRATIONS_DIR / "0001_maintenance_runs.sql").read_text()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 the write batch against SQLite through the D1 module (tests/fake_d1.py)."""
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +19,10 @@ from edgejobs.veo.model import (
     parse_job_id,
     parse_precondition,
 )
-from tests.fake_d1 import FakeD1
+from tests.support.fake_d1 import FakeD1
+from tests.support.runtime import MIGRATIONS_DIR
 
-MIGRATION = Path(__file__).parents[2] / "migrations" / "0002_veo_jobs.sql"
+MIGRATION = MIGRATIONS_DIR / "0002_veo_jobs.sql"
 
 
 # --- job ids ---------------------------------------------------------------------------------
