@@ -2,12 +2,48 @@
 
 It mimics what the SDK-wrapped binding returns (`{"results": [...], "meta": {...}}`,
 BLOBs as lists of ints) and D1's error texts. The HTTP tests use the real D1.
+
+`FakeD1.migrated()` starts from the schema of every migration: the migrations run once per
+test session into a template database, and each fake gets a copy of it (SQLite's backup API).
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from typing import Any
+
+from tests.support.runtime import MIGRATIONS_DIR
+
+MIGRATIONS = sorted(MIGRATIONS_DIR.glob("*.sql"))
+
+# wrangler's own bookkeeping table (read by GET /health).
+D1_MIGRATIONS_TABLE = """
+CREATE TABLE d1_migrations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT UNIQUE,
+  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+)"""
+
+
+@functools.cache
+def _template() -> sqlite3.Connection:
+    """Every migration applied in order, as `wrangler d1 migrations apply` does (once)."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    conn.execute(D1_MIGRATIONS_TABLE)
+    for migration in MIGRATIONS:
+        conn.executescript(migration.read_text())
+        conn.execute("INSERT INTO d1_migrations (name) VALUES (?)", (migration.name,))
+    conn.commit()
+    return conn
+
+
+def migrated_connection() -> sqlite3.Connection:
+    """A fresh in-memory copy of the migrated template."""
+    conn = sqlite3.connect(":memory:")
+    _template().backup(conn)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
 
 
 class FakeStatement:
@@ -27,6 +63,13 @@ class FakeD1:
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.fail_next: str | None = None  # an error text the next call raises
+
+    @classmethod
+    def migrated(cls) -> FakeD1:
+        """A fake holding the schema of every migration (a copy of the session's template)."""
+        fake = cls()
+        _template().backup(fake.conn)
+        return fake
 
     def prepare(self, sql: str) -> FakeStatement:
         return FakeStatement(self, sql)

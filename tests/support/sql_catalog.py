@@ -56,10 +56,10 @@ from edgejobs.exports import machine
 from edgejobs.exports import model as export_model
 from edgejobs.exports import sql as export_sql
 from edgejobs.veo import sql as veo_sql
+from tests.support.fake_d1 import migrated_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "edgejobs"
-MIGRATIONS = sorted((ROOT / "migrations").glob("*.sql"))
 
 PROTECTED_TABLES = frozenset({"veo_jobs", "veo_job_data", "export_jobs", "job_events"})
 STATEMENT_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\s+\S")
@@ -75,14 +75,6 @@ EXEMPT = {
     "veo.sql.DELETE_ALL_PAYLOADS_SQL": "DELETE /api/veo/jobs?confirm=all deletes every payload",
     "veo.sql.DELETE_REST_SQL": "DELETE /api/veo/jobs?confirm=all deletes every job",
 }
-
-# wrangler's own bookkeeping table (read by GET /health).
-D1_MIGRATIONS_TABLE = """
-CREATE TABLE d1_migrations (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT UNIQUE,
-  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
-)"""
 
 
 @dataclass(frozen=True)
@@ -393,12 +385,7 @@ def uncovered_sql(statements: list[SqlStatement], modules: Iterable[Any] | None 
 # --- plans ---------------------------------------------------------------------------------------
 def migrated_schema() -> sqlite3.Connection:
     """An in-memory SQLite with migrations/*.sql applied in order (as wrangler does)."""
-    conn = sqlite3.connect(":memory:")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(D1_MIGRATIONS_TABLE)
-    for migration in MIGRATIONS:
-        conn.executescript(migration.read_text())
-    return conn
+    return migrated_connection()
 
 
 def explain(conn: sqlite3.Connection, statement: SqlStatement) -> list[str]:

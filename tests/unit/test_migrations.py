@@ -12,10 +12,8 @@ import pytest
 from edgejobs.core import ids
 from edgejobs.exports import sql as export_sql
 from tests import bench_data
-from tests.support.runtime import MIGRATIONS_DIR
-from tests.support.sql_catalog import D1_MIGRATIONS_TABLE
+from tests.support.fake_d1 import D1_MIGRATIONS_TABLE, MIGRATIONS
 
-MIGRATIONS = sorted(MIGRATIONS_DIR.glob("*.sql"))
 REBUILD = "0007_export_jobs_rebuilt.sql"
 NOW = 1_800_000_000_000
 

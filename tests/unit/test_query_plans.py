@@ -295,9 +295,7 @@ def test_the_constraint_check_finds_in_lists() -> None:
 # --- what cleanup costs when nothing is due ----------------------------------------------------
 async def test_veo_expiry_with_nothing_due_is_one_index_probe() -> None:
     """The chunked DELETE costs D1 4 rows read even when it deletes nothing; the probe 1."""
-    fake = FakeD1()
-    fake.conn.executescript("".join(m.read_text() for m in sql_catalog.MIGRATIONS))
-    db = Database(fake)
+    db = Database(FakeD1.migrated())
     budget = Budget(chunk_rows=500, max_statements=8, deadline=time.monotonic() + 60)
     outcome = await veo_tasks.expire_veo_jobs(db, Config(), now_ms(), budget)
     assert (outcome.count, outcome.more, db.stats.queries, budget.statements) == (0, False, 1, 1)
@@ -305,9 +303,7 @@ async def test_veo_expiry_with_nothing_due_is_one_index_probe() -> None:
 
 async def test_veo_expiry_without_room_for_a_probe_deletes_straight_away() -> None:
     """A share of one statement (what is left at the end of a run) goes to a chunk, not a probe."""
-    fake = FakeD1()
-    fake.conn.executescript("".join(m.read_text() for m in sql_catalog.MIGRATIONS))
-    db = Database(fake)
+    db = Database(FakeD1.migrated())
     budget = Budget(chunk_rows=500, max_statements=1, deadline=time.monotonic() + 60)
     await veo_tasks.expire_veo_jobs(db, Config(), now_ms(), budget)
     assert (db.stats.queries, budget.statements) == (1, 1)

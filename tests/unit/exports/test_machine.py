@@ -18,9 +18,7 @@ from edgejobs.exports import tasks as export_tasks
 from edgejobs.exports.machine import ACTIONS, CANCELLED, COMPLETE, ERROR, PENDING, PROCESSING, STATUSES
 from edgejobs.maintenance.runs import Budget
 from tests.support.fake_d1 import FakeD1
-from tests.support.runtime import MIGRATIONS_DIR
 
-MIGRATIONS = sorted(MIGRATIONS_DIR.glob("*.sql"))
 NOW = 1_800_000_000_000
 SECOND = 1000
 CONFIG = Config()  # retry base 30 s, cap 3600 s
@@ -56,9 +54,7 @@ VALUES = {
 
 @pytest.fixture
 def db() -> Database:
-    fake = FakeD1()
-    fake.conn.executescript("".join(m.read_text() for m in MIGRATIONS))
-    return Database(fake)
+    return Database(FakeD1.migrated())
 
 
 def plant(db: Database, status: str, **columns: Any) -> str:

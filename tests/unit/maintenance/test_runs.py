@@ -7,16 +7,11 @@ from edgejobs.core.config import Config
 from edgejobs.core.db import Database
 from edgejobs.maintenance.runs import run_maintenance
 from tests.support.fake_d1 import FakeD1
-from tests.support.runtime import MIGRATIONS_DIR
-
-MIGRATION = (MIGRATIONS_DIR / "0001_maintenance_runs.sql").read_text()
 
 
 @pytest.fixture
 def db() -> Database:
-    database = Database(FakeD1())
-    database.binding.conn.executescript(MIGRATION)
-    return database
+    return Database(FakeD1.migrated())
 
 
 def backlog_task(rows: int, per_step: int = 1) -> Any:

@@ -20,9 +20,6 @@ from edgejobs.veo.model import (
     parse_precondition,
 )
 from tests.support.fake_d1 import FakeD1
-from tests.support.runtime import MIGRATIONS_DIR
-
-MIGRATION = MIGRATIONS_DIR / "0002_veo_jobs.sql"
 
 
 # --- job ids ---------------------------------------------------------------------------------
@@ -230,9 +227,7 @@ ENV_VARS = {"API_TOKEN": "t"}
 
 @pytest.fixture
 def fake() -> FakeD1:
-    binding = FakeD1()
-    binding.conn.executescript(MIGRATION.read_text())
-    return binding
+    return FakeD1.migrated()
 
 
 async def call(fake: FakeD1, method: str, path: str, body: Any = None, **headers: str) -> HttpResponse:
