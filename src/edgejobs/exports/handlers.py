@@ -35,7 +35,7 @@ from .model import (
     parse_job_id,
     parse_list_query,
 )
-from .sql import GET_JOB_SQL, IDEMPOTENT_REPLAY_SQL, INSERT_JOB_SQL, TAKE_IDEMPOTENCY_KEY_SQL, list_sql
+from .sql import GET_JOB_SQL, IDEMPOTENT_REPLAY_SQL, INSERT_JOB_SQL, TAKE_IDEMPOTENCY_KEY_SQL, list_statement
 
 CLAIM_ATTEMPTS = 3
 
@@ -99,14 +99,7 @@ async def list_export_jobs(ctx: RequestContext) -> HttpResponse:
     scope = "export_jobs"
     page = page_request(ctx.request.query, scope, ctx.cursor_key, (str,))
     after = page.after[0] if page.after else None
-    values: dict[str, object] = {
-        "after": after,
-        "type": filters.type,
-        "project_id": filters.project_id,
-        "limit": page.limit + 1,
-        **{f"status_{i}": status for i, status in enumerate(filters.statuses)},
-    }
-    rows = (await ctx.db.run(named(list_sql(filters, after), values))).rows
+    rows = (await ctx.db.run(list_statement(filters, after, page.limit + 1))).rows
     return rendered_page_response(*page_rows(rows, page, scope, ctx.cursor_key, lambda r: [r["id"]]))
 
 

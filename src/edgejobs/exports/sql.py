@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.db import Statement, named
 from ..core.states import BY_IDS
 from .machine import FINISHED, STATUSES
 from .model import JOB_ITEM_EXPR, ListFilter
@@ -104,3 +105,15 @@ def list_sql(filters: ListFilter, after: str | None) -> str:
         where = " AND ".join(conditions) or "1"
         branches.append(LIST_BRANCH_SQL.format(where=where))
     return LIST_SQL.format(branches="\nUNION ALL\n".join(branches))
+
+
+def list_statement(filters: ListFilter, after: str | None, limit: int) -> Statement:
+    """The list query of `filters`, bound: up to `limit` jobs with ids below `after`."""
+    values: dict[str, object] = {
+        "after": after,
+        "type": filters.type,
+        "project_id": filters.project_id,
+        "limit": limit,
+        **{f"status_{i}": status for i, status in enumerate(filters.statuses)},
+    }
+    return named(list_sql(filters, after), values)

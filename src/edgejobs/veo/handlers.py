@@ -40,7 +40,7 @@ from .sql import (
     DELETE_REST_SQL,
     DELETE_SQL,
     GET_SQL,
-    LIST_SQL,
+    list_statement,
     write_statements,
 )
 
@@ -90,11 +90,9 @@ async def list_veo_jobs(ctx: RequestContext) -> HttpResponse:
     status = query_filter(query, "status", MAX_STATUS_CHARS)
     video_id = query_filter(query, "video_id", MAX_NAME_CHARS)
     page = page_request(query, LIST_SCOPE, ctx.cursor_key, (int, str))
-    params: list[object] = [ctx.now]
-    params += [v for v in (status, video_id) if v is not None]
-    params += page.after or []
-    sql = LIST_SQL[(status is not None, video_id is not None, page.after is not None)]
-    rows = await ctx.db.all(sql, *params, page.limit + 1)
+    rows = (
+        await ctx.db.run(list_statement(ctx.now, status, video_id, page.after or [], page.limit + 1))
+    ).rows
     return rendered_page_response(*page_rows(rows, page, LIST_SCOPE, ctx.cursor_key, _list_position))
 
 

@@ -3,6 +3,7 @@ preconditions), reads, deletes, lists and the cron's expiry."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import product
 
 from ..core import codec
@@ -111,6 +112,15 @@ def _list_sql(by_status: bool, by_video: bool, after: bool) -> str:
 
 # (by_status, by_video, after) → SQL; parameters: now, [status], [video_id], [updated_at, job_id], limit.
 LIST_SQL = {key: _list_sql(*key) for key in product((False, True), repeat=3)}
+
+
+def list_statement(
+    now: int, status: str | None, video_id: str | None, after: Sequence[SqlValue], limit: int
+) -> Statement:
+    """A page of live jobs (of `status`, of `video_id`), after the sort key `after` (or from the
+    newest), up to `limit` rows."""
+    params: list[SqlValue] = [now, *(v for v in (status, video_id) if v is not None), *after, limit]
+    return Statement(LIST_SQL[(status is not None, video_id is not None, bool(after))], params)
 
 
 def write_statements(
