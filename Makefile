@@ -51,25 +51,25 @@ dev-wrangler: migrate-local
 
 # --- checks ------------------------------------------------------------------------------
 lint: install
-	$(UV) run --frozen ruff check src tests tools
-	$(UV) run --frozen ruff format --check src tests tools
+	$(UV) run --frozen ruff check src tests tools bench soak
+	$(UV) run --frozen ruff format --check src tests tools bench soak
 	$(UV) run --frozen mypy
 
 format: install
-	$(UV) run --frozen ruff format src tests tools
-	$(UV) run --frozen ruff check --fix src tests tools
+	$(UV) run --frozen ruff format src tests tools bench soak
+	$(UV) run --frozen ruff check --fix src tests tools bench soak
 
 test: lint
 	$(NODE) --test 'tools/runtime/*.test.mjs'
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 bench: install
-	$(UV) run --frozen python -m tests.bench
+	PYTHONPATH=src $(UV) run --frozen python -m bench
 
 # Concurrent load against a fresh local runtime (loopback only); exits non-zero on any finding.
 SOAK_SECONDS ?= 60
 soak: install
-	PYTHONPATH=src $(UV) run --frozen python -m tests.load --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+	PYTHONPATH=src $(UV) run --frozen python -m soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 # Long schemathesis run: the test `make test` runs with 25 examples per operation and a fixed
 # seed, here with FUZZ_EXAMPLES and a new seed each run (printed; FUZZ_SEED=<n> replays one).

@@ -2,7 +2,7 @@
 
 A runtime of its own (a fresh D1, failed export jobs retried after 1–2 s), 16 clients mixing
 every route with the cron firing and 2% of D1 calls failing. Asserts correctness only — what
-tests/load.py checks afterwards — never timings; the report is printed (`pytest -s`).
+the soak (soak/) checks afterwards — never timings; the report is printed (`pytest -s`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import load
+from soak.run import run_load
+from soak.workload import ALL_ROUTES, RUNTIME_VARS
 from tests.support.runtime import LocalRuntime, local_runtime
 
 SECONDS = 10
@@ -21,18 +22,18 @@ SECONDS = 10
 def load_runtime(runtime: LocalRuntime | None) -> Iterator[LocalRuntime]:
     if runtime is None:
         pytest.skip("needs the local runtime (plants lapsed leases, injects faults, reads D1)")
-    with local_runtime(vars=load.RUNTIME_VARS) as rt:
+    with local_runtime(vars=RUNTIME_VARS) as rt:
         yield rt
 
 
 @pytest.mark.slow
 def test_ten_seconds_of_concurrent_load_lose_nothing(load_runtime: LocalRuntime) -> None:
-    report = load.run_load(load_runtime.url, seconds=SECONDS, local=load_runtime, fault_rate=0.02, seed=6)
+    report = run_load(load_runtime.url, seconds=SECONDS, local=load_runtime, fault_rate=0.02, seed=6)
     print(report.render())
     assert not report.problems, report.render()
     # The mix really ran: every route was called, and every kind of transition happened.
     routes = {route for route, samples in report.ledger.latencies.items() if samples}
-    assert routes >= set(load.ALL_ROUTES), sorted(set(load.ALL_ROUTES) - routes)
+    assert routes >= set(ALL_ROUTES), sorted(set(ALL_ROUTES) - routes)
     told = {event for (_, event) in report.ledger.transitions}
     assert told >= {"created", "claimed", "completed", "failed", "cancelled", "retried"}, told
     assert sum(report.ledger.counter_writes.values()) > 0

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bench import rows as bench_rows
 from edgejobs.core import ids
 from edgejobs.exports import sql as export_sql
-from tests import bench_data
 from tests.support.fake_d1 import D1_MIGRATIONS_TABLE, MIGRATIONS
 
 REBUILD = "0007_export_jobs_rebuilt.sql"
@@ -32,7 +32,7 @@ def upgraded() -> tuple[sqlite3.Connection, list[tuple[object, ...]]]:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(D1_MIGRATIONS_TABLE)
     apply(conn, MIGRATIONS[: names.index(REBUILD)])
-    for job in bench_data.export_rows(600, NOW):
+    for job in bench_rows.export_rows(600, NOW):
         columns = ", ".join(job.values)
         conn.execute(
             f"INSERT INTO export_jobs ({columns}) VALUES ({', '.join('?' * len(job.values))})",

@@ -5,7 +5,7 @@
 // Worker's entry module. Prints one JSON line: the runtime's timings, the total, and the
 // slowest modules by self time.
 //
-//   node tests/bench_import.mjs            (from the project root)
+//   node bench/import_timer.mjs           (from the project root)
 
 import { createHash } from "node:crypto";
 import fs from "node:fs";

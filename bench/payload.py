@@ -5,7 +5,7 @@ seed's frontend stores: script, characters, per-scene prompts, camera and audio 
 generation results) and reports how the codec stores it. `gzip_level_report()` compares
 gzip levels on the same job; it is how `codec.GZIP_LEVEL` was chosen.
 
-Run directly: `.tools/bin/uv run --frozen python -m tests.bench_veo`.
+Run directly: `PYTHONPATH=src .venv/bin/python -m bench.payload`.
 """
 
 from __future__ import annotations

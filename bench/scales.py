@@ -1,0 +1,147 @@
+"""One dataset per scale (and the stress dataset) on a runtime of its own: every probe, the
+handler overhead, the peers and the cron."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import seeding
+from bench.cron import UNBOUNDED_EXPIRE, drain_cron, expire_statement_idle
+from bench.measure import Bench, Probe, baselines, run_overhead, run_probe, summarise
+from bench.peers import peer_comparison
+from bench.probes import State, claim_some, service_probes
+from bench.probes_exports import export_probes
+from bench.probes_veo import veo_probes
+from bench.report import log
+from bench.settings import RUNNER, SAMPLES
+from edgejobs.core.clock import now_ms
+from tests.support.runtime import TEST_TOKEN, LocalRuntime
+
+# Every route's probes, by capability, in the order they run (later ones use what earlier
+# ones made: created ids, ETags, cursors, claimed jobs). A new capability adds its group here.
+PROBE_GROUPS: list[Callable[[State], list[Probe]]] = [service_probes, veo_probes, export_probes]
+
+
+def start(persist_to: Path) -> LocalRuntime:
+    return LocalRuntime(vars={"API_TOKEN": TEST_TOKEN}, persist_to=persist_to).start(timeout=300)
+
+
+def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
+    n = SAMPLES.get(scale, 20)
+    data = seeding.copy_persist(template, work / f"scale-{scale}")
+    seeded = seeding.seed(seeding.d1_file(data), veo=scale, export=scale, now=now_ms())
+    log(
+        f"scale {scale:,}: seeded in {seeded.seconds} s ({seeded.veo_expired:,} expired VEO, "
+        f"{seeded.export_pending:,} pending exports)"
+    )
+    rt = start(data)
+    bench = Bench(rt)
+    try:
+        for _ in range(10):  # warm-up: first calls compile code paths
+            bench.call("GET", "/api/veo/jobs")
+            bench.call("GET", f"/api/export-jobs/{seeded.export_ids_by_status['complete'][0]}")
+        base = baselines(bench)
+        state = State(seeded, scale)
+        probes = [probe for group in PROBE_GROUPS for probe in group(state)]
+        routes: dict[str, dict[str, Any]] = {}
+        overhead = []
+        for probe in probes:
+            if probe.route.startswith(
+                ("POST /api/export-jobs/{id}/complete", "POST /api/export-jobs/{id}/fail")
+            ):
+                claim_some(bench, n)
+                state.claimed = list(bench.claimed_extra)
+                bench.claimed_extra.clear()
+            result = run_probe(bench, probe, n)
+            routes[probe.route] = result
+            if probe.direct is not None:
+                overhead.append(run_overhead(bench, probe, n, base["node_http_rtt_p50_ms"]))
+        peers = peer_comparison(bench, state, routes, min(n, 10))
+        cron = drain_cron(bench)
+        cron["expire_statement_idle"] = expire_statement_idle(bench)
+        _, wipe = bench.call("DELETE", "/api/veo/jobs", params={"confirm": "all"})
+        routes["DELETE /api/veo/jobs?confirm=all (after the cron)"] = summarise(
+            "DELETE /api/veo/jobs?confirm=all (after the cron)", [wipe]
+        )
+        return {
+            "scale": scale,
+            "samples": n,
+            "seeded": {k: v for k, v in seeded.__dict__.items() if isinstance(v, int | float)},
+            "baselines": base,
+            "routes": list(routes.values()),
+            "handler_overhead": overhead,
+            "peers": peers,
+            "cron": cron,
+        }
+    finally:
+        bench.close()
+        rt.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def bench_stress(template: Path, work: Path, rows: int, n: int = 20) -> dict[str, Any]:
+    """`rows` expired VEO jobs and `rows` pending export jobs: claim under a deep queue, the
+    cron draining the backlog, and one unbounded DELETE on a copy of the same data."""
+    data = seeding.copy_persist(template, work / "stress")
+    seeded = seeding.seed(
+        seeding.d1_file(data),
+        veo=rows,
+        export=rows,
+        now=now_ms(),
+        veo_expired_share=1.0,
+        export_statuses={"pending": 1},
+        export_types=("framing", "overlay"),  # no annotate job: what a typed claim costs when none is due
+    )
+    log(f"stress: seeded {rows:,} expired VEO jobs and {rows:,} pending exports in {seeded.seconds} s")
+    copy = work / "stress-unbounded"
+    shutil.copytree(data, copy)
+    result: dict[str, Any] = {
+        "rows": rows,
+        "seeded": {k: v for k, v in seeded.__dict__.items() if isinstance(v, int | float)},
+    }
+    rt = start(data)
+    bench = Bench(rt)
+    try:
+        for _ in range(5):
+            bench.call("GET", "/health")
+        claims = [
+            bench.call("POST", "/api/export-jobs/claim", json={"runner_id": RUNNER})[1] for _ in range(n)
+        ]
+        typed = [
+            bench.call("POST", "/api/export-jobs/claim", json={"runner_id": RUNNER, "types": ["overlay"]})[1]
+            for _ in range(n)
+        ]
+        # No annotate job is due: the claim walks every due job of the other types to find out.
+        absent = [
+            bench.call("POST", "/api/export-jobs/claim", json={"runner_id": RUNNER, "types": ["annotate"]})[1]
+            for _ in range(3)
+        ]
+        result["claim"] = summarise(f"POST /api/export-jobs/claim ({rows:,} pending)", claims)
+        result["claim_typed"] = summarise(
+            f"POST /api/export-jobs/claim types=[overlay] ({rows:,} pending, half of them overlay)", typed
+        )
+        result["claim_type_absent"] = summarise(
+            f"POST /api/export-jobs/claim types=[annotate] ({rows:,} pending, none annotate)", absent
+        )
+        started = time.perf_counter()
+        result["cron"] = drain_cron(bench, max_runs=60)
+        result["cron"]["wall_seconds"] = round(time.perf_counter() - started, 2)
+        result["cron"]["expire_statement_idle"] = expire_statement_idle(bench)
+    finally:
+        bench.close()
+        rt.stop()
+    rt = start(copy)
+    bench = Bench(rt)
+    try:
+        result["unbounded_delete"] = bench.statement(UNBOUNDED_EXPIRE, now_ms())
+        result["unbounded_delete"]["rows_deleted"] = seeded.veo_expired
+    finally:
+        bench.close()
+        rt.stop()
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(copy, ignore_errors=True)
+    return result

@@ -1,0 +1,32 @@
+"""Concurrent load with correctness checks: `make soak` (60 s) and tests/http/test_load.py (10 s).
+
+Sixteen clients (threads, one httpx connection pool each, loopback only) mix every route for
+a bounded time while one of them fires the cron every few seconds; the runtime's D1 may
+also fail a share of its calls (then proper 503s are expected and counted apart):
+
+  veo ×3        read-modify-write of shared counter jobs with If-Match (retrying on 412),
+                create-only / delete-if-match races on shared "toggle" ids, and their own jobs:
+                put, get (must equal what was put), list, delete
+  producer ×4   export creates: plain, with a fresh Idempotency-Key (then replayed), with a
+                "hot" key that several producers send at once, and a reused key with another
+                body (409)
+  runner ×6     claim, heartbeat, then complete / fail (retryable or not) / abandon (the lease
+                is made to lapse, as if time passed, and the runner comes back late)
+  operator ×2   cancel and retry random jobs, read jobs, events and lists
+  observer ×1   lists, maintenance runs, health, and the cron every `cron_every` seconds
+                (every other time two runs at once)
+
+Afterwards (`LoadReport.problems`): no unexpected status (no 5xx at all without faults; with
+faults only proper 503s), no lost update (each counter equals its successful writes; each
+toggle exists iff its successful creates outnumber its deletes), one job per idempotency
+key, and — read straight from D1 — every export job's event trail matches, event by event
+kind, the transitions clients were told succeeded (claimed = 200 claims, completed = 200
+completes ≤ 1, …), every runner's successful action hit its own attempt, and the whole
+database passes tests/support/consistency.py.
+
+This relies on the injector failing a D1 call *before* it runs (tools/runtime/faults.mjs):
+a 503 then means "nothing happened", so client-side tallies are exact.
+
+Modules: workload (settings, what clients share, route names), clients (the five kinds),
+ledger (what the clients saw), run (one run), checks (afterwards), report; `__main__` is
+`make soak`."""

@@ -1,0 +1,85 @@
+"""What the clients saw: every answer timed and classified, under one lock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+# --- what the clients saw ---------------------------------------------------------------------------
+@dataclass
+class Ledger:
+    """Everything the clients recorded, under one lock."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    unexpected: list[str] = field(default_factory=list)
+    unavailable: int = 0  # proper 503s while faults were injected
+    cron_failed: int = 0  # scheduled runs that reported an exception while faults were injected
+    counter_writes: Counter[str] = field(default_factory=Counter)
+    toggle_creates: Counter[str] = field(default_factory=Counter)
+    toggle_deletes: Counter[str] = field(default_factory=Counter)
+    key_creates: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
+    jobs: set[str] = field(default_factory=set)
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (job, event) told OK
+    abandoned: Counter[str] = field(default_factory=Counter)
+    attempt_problems: list[str] = field(default_factory=list)
+
+    def add(self, **counters: Any) -> None:
+        with self.lock:
+            for name, item in counters.items():
+                getattr(self, name)[item] += 1
+
+
+class Api:
+    """One client's connection, timing and classifying every answer."""
+
+    def __init__(self, url: str, token: str, ledger: Ledger, faults: bool) -> None:
+        self.http = httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=30)
+        self.ledger = ledger
+        self.faults = faults
+
+    def call(
+        self, route: str, method: str, path: str, expected: tuple[int, ...], **kwargs: Any
+    ) -> httpx.Response:
+        """The response if its status is expected; a 503 under faults is counted; anything
+        else is recorded as unexpected. Callers act only on the statuses they expected."""
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            with self.ledger.lock:
+                self.ledger.unexpected.append(f"{route}: {type(exc).__name__}: {exc}")
+            return httpx.Response(599, request=httpx.Request(method, path))
+        elapsed = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        with self.ledger.lock:
+            self.ledger.latencies[route].append(elapsed)
+            self.ledger.statuses[route][status] += 1
+            if status in expected:
+                pass
+            elif status == 503 and self.faults and self._proper_503(route, response):
+                self.ledger.unavailable += 1
+            elif route.startswith("CRON") and status == 500 and self.faults:
+                self.ledger.cron_failed += 1
+            else:
+                self.ledger.unexpected.append(f"{route}: {status} {response.text[:300]}")
+        return response
+
+    @staticmethod
+    def _proper_503(route: str, response: httpx.Response) -> bool:
+        if not response.headers.get("retry-after", "").isdigit():
+            return False
+        body = response.json()
+        if route == "GET /health":
+            return body.get("database") == "unavailable"
+        return body.get("error", {}).get("code") == "database_unavailable"
+
+    def close(self) -> None:
+        self.http.close()
