@@ -1,6 +1,7 @@
 import pytest
 
-from edgejobs.core.config import Config, config_from_json
+from edgejobs.core import config
+from edgejobs.core.config import Config, Setting, config_from_json, declare
 
 
 def test_defaults_when_nothing_is_set() -> None:
@@ -38,3 +39,44 @@ def test_a_bad_settings_text_fails_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ValueError, match="MAX_BODY_BYTES"):
             config_from_json('{"MAX_BODY_BYTES": "lots"}')
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch) -> dict[str, Setting]:
+    """The declared settings, restored after the test (declarations here stay here)."""
+    copy = dict(config.SETTINGS)
+    monkeypatch.setattr(config, "SETTINGS", copy)
+    return copy
+
+
+def test_the_same_declaration_twice_is_fine_another_one_is_refused(settings: dict[str, Setting]) -> None:
+    declare([Setting("config_test_limit", 5)])
+    declare([Setting("config_test_limit", 5)])
+    with pytest.raises(ValueError, match="'config_test_limit' is declared twice, differently"):
+        declare([Setting("config_test_limit", 6)])
+    with pytest.raises(ValueError, match="declared twice"):
+        declare([Setting("config_test_limit", 5, None)])  # same default, another parser
+    assert settings["config_test_limit"] == Setting("config_test_limit", 5)
+
+
+def test_an_undeclared_setting_is_an_error(settings: dict[str, Setting]) -> None:
+    with pytest.raises(TypeError, match="no setting 'config_test_nope'"):
+        Config(config_test_nope=1)
+    with pytest.raises(AttributeError, match="no setting 'config_test_nope'"):
+        _ = Config().config_test_nope
+    declare([Setting("config_test_nope", 1)])
+    assert Config(config_test_nope=2).config_test_nope == 2
+
+
+def test_config_is_read_only() -> None:
+    with pytest.raises(AttributeError, match="read-only"):
+        Config().api_token = "x"  # type: ignore[misc]
+
+
+def test_secrets_keep_their_whitespace_other_vars_are_stripped() -> None:
+    loaded = Config.from_env(
+        {"API_TOKEN": " t ", "EXPORT_RETRY_BASE_SECONDS": " 5 ", "MAX_BODY_BYTES": ""}.get
+    )
+    assert loaded.api_token == " t "
+    assert loaded.export_retry_base_seconds == 5
+    assert loaded.max_body_bytes == Config().max_body_bytes  # empty: the default

@@ -6,11 +6,9 @@ from typing import Any
 
 import pytest
 
-from edgejobs.core.app import Env
 from edgejobs.core.config import DAY, Config
 from edgejobs.core.errors import ValidationError
 from edgejobs.core.http import HttpRequest, HttpResponse
-from edgejobs.main import app
 from edgejobs.veo import model as veo_model
 from edgejobs.veo.model import (
     Precondition,
@@ -19,6 +17,7 @@ from edgejobs.veo.model import (
     parse_job_id,
     parse_precondition,
 )
+from tests.support.client import InProcessClient
 from tests.support.fake_d1 import FakeD1
 
 
@@ -222,24 +221,13 @@ def test_match_params_fill_the_four_etag_slots() -> None:
 
 
 # --- the write batch through the D1 module ---------------------------------------------------
-ENV_VARS = {"API_TOKEN": "t"}
-
-
 @pytest.fixture
 def fake() -> FakeD1:
     return FakeD1.migrated()
 
 
 async def call(fake: FakeD1, method: str, path: str, body: Any = None, **headers: str) -> HttpResponse:
-    data = json.dumps(body).encode() if body is not None else b""
-
-    async def read_body() -> bytes:
-        return data
-
-    all_headers = {"authorization": "Bearer t", "content-type": "application/json"}
-    all_headers.update({k.replace("_", "-"): v for k, v in headers.items()})
-    request = HttpRequest(method, f"http://edge.test{path}", all_headers, read_body)
-    return await app.handle(request, Env(fake, lambda: Config.from_env(ENV_VARS.get)))
+    return await InProcessClient(fake).request(method, path, body, **headers)
 
 
 def _counts(fake: FakeD1) -> tuple[int, int]:

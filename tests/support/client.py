@@ -1,0 +1,63 @@
+"""The app in CPython, over the fake D1: requests go straight to `app.handle`, no runtime.
+
+    client = InProcessClient()                      # a migrated fake D1, API_TOKEN "t"
+    response = await client.get("/api/veo/jobs")
+    assert response.status == 200 and client.json(response)["items"] == []
+
+Settings come from `vars` (env names → text, as wrangler gives them) and may be changed
+between requests (`client.vars["API_TOKEN"] = "rotated"`), as a redeploy would.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from edgejobs.core.app import Env
+from edgejobs.core.config import Config
+from edgejobs.core.http import HttpRequest, HttpResponse
+from edgejobs.main import app
+from tests.support.fake_d1 import FakeD1
+
+IN_PROCESS_TOKEN = "t"
+
+
+class InProcessClient:
+    """Sends requests to the app with a bearer token (`token`, by default the configured one)."""
+
+    def __init__(self, fake: FakeD1 | None = None, vars: dict[str, str] | None = None) -> None:
+        self.fake = fake if fake is not None else FakeD1.migrated()
+        self.vars: dict[str, str] = {"API_TOKEN": IN_PROCESS_TOKEN} if vars is None else dict(vars)
+
+    def env(self) -> Env:
+        return Env(self.fake, lambda: Config.from_env(self.vars.get))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        params: dict[str, str] | None = None,
+        token: str | None = None,
+        **headers: str,
+    ) -> HttpResponse:
+        """`body` is sent as JSON (None: no body); header names may use `_` for `-`."""
+        data = json.dumps(body).encode() if body is not None else b""
+
+        async def read_body() -> bytes:
+            return data
+
+        bearer = self.vars.get("API_TOKEN", "") if token is None else token
+        all_headers = {"authorization": f"Bearer {bearer}", "content-type": "application/json"}
+        all_headers.update({name.replace("_", "-"): value for name, value in headers.items()})
+        query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+        request = HttpRequest(method, f"http://edge.test{path}{query}", all_headers, read_body)
+        return await app.handle(request, self.env())
+
+    async def get(self, path: str, **kwargs: Any) -> HttpResponse:
+        return await self.request("GET", path, **kwargs)
+
+    @staticmethod
+    def json(response: HttpResponse) -> Any:
+        return json.loads(response.body)
