@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -193,3 +196,21 @@ def baselines(bench: Bench, n: int = 200) -> dict[str, float]:
         "sql_endpoint_noop_p50_ms": noop_p50,
         "sql_endpoint_overhead_p50_ms": round(noop_p50 - node_p50, 2),
     }
+
+
+def start(persist_to: Path) -> LocalRuntime:
+    """A local runtime on the D1 under `persist_to` (the bench's token, no other vars)."""
+    return LocalRuntime(vars={"API_TOKEN": TEST_TOKEN}, persist_to=persist_to).start(timeout=300)
+
+
+@contextmanager
+def running(persist_to: Path) -> Iterator[Bench]:
+    """A runtime on the D1 under `persist_to` and its clients; afterwards the runtime is
+    stopped and the data deleted."""
+    bench = Bench(start(persist_to))
+    try:
+        yield bench
+    finally:
+        bench.close()
+        bench.rt.stop()
+        shutil.rmtree(persist_to, ignore_errors=True)

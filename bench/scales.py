@@ -11,7 +11,7 @@ from typing import Any
 
 from bench import seeding
 from bench.cron import UNBOUNDED_EXPIRE, drain_cron, expire_statement_idle
-from bench.measure import Bench, Probe, baselines, run_overhead, run_probe, summarise
+from bench.measure import Probe, baselines, run_overhead, run_probe, running, summarise
 from bench.peers import peer_comparison
 from bench.probes import State, claim_some, service_probes
 from bench.probes_exports import export_probes
@@ -19,15 +19,10 @@ from bench.probes_veo import veo_probes
 from bench.report import log
 from bench.settings import RUNNER, SAMPLES
 from edgejobs.core.clock import now_ms
-from tests.support.runtime import TEST_TOKEN, LocalRuntime
 
 # Every route's probes, by capability, in the order they run (later ones use what earlier
 # ones made: created ids, ETags, cursors, claimed jobs). A new capability adds its group here.
 PROBE_GROUPS: list[Callable[[State], list[Probe]]] = [service_probes, veo_probes, export_probes]
-
-
-def start(persist_to: Path) -> LocalRuntime:
-    return LocalRuntime(vars={"API_TOKEN": TEST_TOKEN}, persist_to=persist_to).start(timeout=300)
 
 
 def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
@@ -38,9 +33,7 @@ def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
         f"scale {scale:,}: seeded in {seeded.seconds} s ({seeded.veo_expired:,} expired VEO, "
         f"{seeded.export_pending:,} pending exports)"
     )
-    rt = start(data)
-    bench = Bench(rt)
-    try:
+    with running(data) as bench:
         for _ in range(10):  # warm-up: first calls compile code paths
             bench.call("GET", "/api/veo/jobs")
             bench.call("GET", f"/api/export-jobs/{seeded.export_ids_by_status['complete'][0]}")
@@ -77,10 +70,6 @@ def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
             "peers": peers,
             "cron": cron,
         }
-    finally:
-        bench.close()
-        rt.stop()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def bench_stress(template: Path, work: Path, rows: int, n: int = 20) -> dict[str, Any]:
@@ -103,9 +92,7 @@ def bench_stress(template: Path, work: Path, rows: int, n: int = 20) -> dict[str
         "rows": rows,
         "seeded": {k: v for k, v in seeded.__dict__.items() if isinstance(v, int | float)},
     }
-    rt = start(data)
-    bench = Bench(rt)
-    try:
+    with running(data) as bench:
         for _ in range(5):
             bench.call("GET", "/health")
         claims = [
@@ -131,17 +118,7 @@ def bench_stress(template: Path, work: Path, rows: int, n: int = 20) -> dict[str
         result["cron"] = drain_cron(bench, max_runs=60)
         result["cron"]["wall_seconds"] = round(time.perf_counter() - started, 2)
         result["cron"]["expire_statement_idle"] = expire_statement_idle(bench)
-    finally:
-        bench.close()
-        rt.stop()
-    rt = start(copy)
-    bench = Bench(rt)
-    try:
+    with running(copy) as bench:
         result["unbounded_delete"] = bench.statement(UNBOUNDED_EXPIRE, now_ms())
         result["unbounded_delete"]["rows_deleted"] = seeded.veo_expired
-    finally:
-        bench.close()
-        rt.stop()
-        shutil.rmtree(data, ignore_errors=True)
-        shutil.rmtree(copy, ignore_errors=True)
     return result

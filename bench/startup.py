@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -13,9 +11,9 @@ from typing import Any
 import httpx
 
 from bench import seeding
-from bench.scales import start
+from bench.measure import running
 from bench.settings import COLD_STARTS, IMPORT_RUNS
-from tests.support.runtime import NODE_BIN, ROOT, node_env
+from tests.support.runtime import ROOT, node_tool
 
 
 def bench_startup(template: Path, work: Path) -> dict[str, Any]:
@@ -24,25 +22,20 @@ def bench_startup(template: Path, work: Path) -> dict[str, Any]:
     starts = []
     for i in range(COLD_STARTS):
         data = seeding.copy_persist(template, work / f"start-{i}")
-        rt = start(data)
-        try:
-            with httpx.Client(base_url=rt.url, timeout=60) as client:
-                t = time.perf_counter()
-                client.get("/health")
-                first = (time.perf_counter() - t) * 1000
-                t = time.perf_counter()
-                client.get("/health")
-                second = (time.perf_counter() - t) * 1000
+        with running(data) as bench, httpx.Client(base_url=bench.rt.url, timeout=60) as client:
+            t = time.perf_counter()
+            client.get("/health")
+            first = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            client.get("/health")
+            second = (time.perf_counter() - t) * 1000
             starts.append(
                 {
-                    **{k: v for k, v in rt.ready.items() if k.endswith("_ms")},
+                    **{k: v for k, v in bench.rt.ready.items() if k.endswith("_ms")},
                     "first_request_ms": round(first, 1),
                     "second_request_ms": round(second, 1),
                 }
             )
-        finally:
-            rt.stop()
-            shutil.rmtree(data, ignore_errors=True)
     keys = starts[0].keys()
     return {
         "cold_starts": len(starts),
@@ -56,14 +49,8 @@ def bench_startup(template: Path, work: Path) -> dict[str, Any]:
 def _import_runs(*node_flags: str) -> list[dict[str, Any]]:
     runs = []
     for _ in range(IMPORT_RUNS):
-        done = subprocess.run(
-            [str(NODE_BIN / "node"), *node_flags, str(ROOT / "bench" / "import_timer.mjs")],
-            cwd=ROOT,
-            env=node_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
+        done = node_tool(
+            "node", *node_flags, str(ROOT / "bench" / "import_timer.mjs"), timeout=120, check=True
         )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return runs[1:] or runs  # the first may compile bytecode

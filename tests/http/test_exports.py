@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.support.cron import run_cron
+from tests.support.factories import claim, create_export_job, d1_stats, unique_project
 from tests.support.runtime import LocalRuntime
 from tests.support.settings import TOKEN
 
@@ -26,14 +27,6 @@ RETRY_BASE_MS = 30_000  # EXPORT_RETRY_BASE_SECONDS default
 
 def ms(iso: str) -> int:
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
-
-
-def d1_stats(response: httpx.Response) -> dict[str, int]:
-    return {k: int(v) for k, v in (p.split("=") for p in response.headers["x-d1-stats"].split("; "))}
-
-
-def unique_project() -> int:
-    return secrets.randbelow(10**12) + 1
 
 
 def error_code(response: httpx.Response) -> str:
@@ -48,10 +41,7 @@ class Jobs:
         self.ids: list[str] = []
 
     def create(self, headers: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
-        body = {"project_id": 1, "type": "framing", "input_video_key": "in/clip.mp4", **fields}
-        response = self.client.post("/api/export-jobs", json=body, headers=headers)
-        assert response.status_code in (200, 201), response.text
-        job = response.json()
+        job = create_export_job(self.client, headers=headers, **fields)
         if job["id"] not in self.ids:
             self.ids.append(job["id"])
         return job
@@ -90,12 +80,6 @@ def events(client: httpx.Client, job_id: str) -> list[dict[str, Any]]:
 
 def history(client: httpx.Client, job_id: str) -> list[tuple[str, str | None, str]]:
     return [(e["event"], e["from_status"], e["to_status"]) for e in events(client, job_id)]
-
-
-def claim(client: httpx.Client, runner_id: str, **extra: Any) -> dict[str, Any] | None:
-    response = client.post("/api/export-jobs/claim", json={"runner_id": runner_id, **extra})
-    assert response.status_code in (200, 204), response.text
-    return response.json() if response.status_code == 200 else None
 
 
 def claim_job(client: httpx.Client, job_id: str, runner_id: str, **extra: Any) -> dict[str, Any]:

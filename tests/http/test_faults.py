@@ -29,6 +29,7 @@ import pytest
 
 from tests.support import consistency
 from tests.support.cron import trigger_cron
+from tests.support.factories import export_job_body, unique_project
 from tests.support.runtime import LocalRuntime
 
 UNFINISHED_RUNS: set[int] = set()  # maintenance runs this module left unfinished on purpose
@@ -83,7 +84,7 @@ class World:
     local: LocalRuntime
     veo_ids: set[str] = field(default_factory=set)
     export_ids: set[str] = field(default_factory=set)
-    project: int = field(default_factory=lambda: secrets.randbelow(10**12) + 1)
+    project: int = field(default_factory=unique_project)
 
     def veo_id(self) -> str:
         job_id = f"fault-{uuid.uuid4().hex[:16]}"
@@ -104,7 +105,9 @@ class World:
         return response.json()
 
     def body(self, **fields: Any) -> dict[str, Any]:
-        return {"project_id": self.project, "type": "overlay", "input_video_key": "in/f.mp4", **fields}
+        return export_job_body(
+            **{"project_id": self.project, "type": "overlay", "input_video_key": "in/f.mp4", **fields}
+        )
 
     def claimed(self, runner_id: str, **fields: Any) -> dict[str, Any]:
         """A new job of this world, claimed by `runner_id` (the only claimable job)."""

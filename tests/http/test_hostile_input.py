@@ -23,6 +23,7 @@ import pytest
 
 from edgejobs.core.config import Config
 from edgejobs.main import REGISTRY
+from tests.support.factories import export_job_body
 from tests.support.runtime import LocalRuntime
 from tests.support.settings import TOKEN
 
@@ -111,9 +112,7 @@ def ledger(runtime: LocalRuntime | None, client: httpx.Client) -> Iterator[None]
 @pytest.fixture(scope="module")
 def export_job(client: httpx.Client) -> Iterator[str]:
     """A live pending export job: the `{id}` that hostile runner requests aim at."""
-    created = client.post(
-        "/api/export-jobs", json={"project_id": 6, "type": "annotate", "input_video_key": "hostile/in.mp4"}
-    )
+    created = client.post("/api/export-jobs", json=export_job_body(project_id=6, type="annotate"))
     assert created.status_code == 201, created.text
     job_id = created.json()["id"]
     yield job_id

@@ -12,6 +12,8 @@ import secrets
 
 import httpx
 
+from tests.support.factories import export_job_body
+
 EDGE = 2**53 - 1
 
 
@@ -28,8 +30,7 @@ def test_a_veo_job_with_the_largest_count_is_stored(client: httpx.Client) -> Non
 
 
 def test_an_export_job_of_the_largest_project_id_is_created_and_found(client: httpx.Client) -> None:
-    body = {"project_id": EDGE, "type": "annotate", "input_video_key": "in/edge.mp4"}
-    response = client.post("/api/export-jobs", json=body)
+    response = client.post("/api/export-jobs", json=export_job_body(project_id=EDGE, type="annotate"))
     assert response.status_code == 201, response.text
     job = response.json()
     try:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support.cron import run_cron
+from tests.support.factories import create_export_job
 from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
 from tests.support.settings import TOKEN
 
@@ -111,10 +112,7 @@ def test_overlapping_runs_end_as_one_run_would(small_budget: LocalRuntime) -> No
     # A processing export job whose lease expired: it must be recovered exactly once.
     headers = {"authorization": f"Bearer {TEST_TOKEN}"}
     with httpx.Client(base_url=small_budget.url, headers=headers, timeout=60) as c:
-        job = c.post(
-            "/api/export-jobs",
-            json={"project_id": 7, "type": "framing", "input_video_key": "in/overlap.mp4"},
-        ).json()
+        job = create_export_job(c, project_id=7, input_video_key="in/overlap.mp4")
         runner = f"runner-{uuid.uuid4().hex[:6]}"
         claimed = c.post("/api/export-jobs/claim", json={"runner_id": runner, "lease_seconds": 10})
         assert claimed.status_code == 200 and claimed.json()["id"] == job["id"]

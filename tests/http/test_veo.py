@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from edgejobs.core import codec
 from tests.support.assertions import assert_error
+from tests.support.factories import d1_stats, put_veo_job, unique_id
 from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
 from tests.support.veo_payload import realistic_veo_job
 
@@ -35,22 +36,6 @@ METADATA_KEYS = {
 
 
 # --- helpers -----------------------------------------------------------------------------
-def new_id(prefix: str = "t") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:16]}"
-
-
-def put(client: httpx.Client, job_id: str, body: Any, **headers: str) -> httpx.Response:
-    return client.put(f"/api/veo/jobs/{job_id}", json=body, headers=_headers(headers))
-
-
-def _headers(headers: dict[str, str]) -> dict[str, str]:
-    return {name.replace("_", "-"): value for name, value in headers.items()}
-
-
-def d1_stats(response: httpx.Response) -> dict[str, int]:
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", response.headers["x-d1-stats"])}
-
-
 def list_all(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
@@ -105,8 +90,8 @@ JOB_OBJECTS = st.dictionaries(
 @settings(max_examples=30, deadline=None)
 @given(obj=JOB_OBJECTS)
 def test_any_json_object_round_trips(client: httpx.Client, obj: dict[str, Any]) -> None:
-    job_id = new_id("rt")
-    stored = put(client, job_id, obj)
+    job_id = unique_id("rt")
+    stored = put_veo_job(client, job_id, obj)
     assert stored.status_code == 201, stored.text
     fetched = client.get(f"/api/veo/jobs/{job_id}")
     assert fetched.status_code == 200
@@ -116,9 +101,9 @@ def test_any_json_object_round_trips(client: httpx.Client, obj: dict[str, Any]) 
 
 def test_realistic_job_round_trips_compressed(client: httpx.Client) -> None:
     job = realistic_veo_job()
-    job_id = new_id("real")
+    job_id = unique_id("real")
     job["jobId"] = job_id
-    stored = put(client, job_id, job)
+    stored = put_veo_job(client, job_id, job)
     assert stored.status_code == 201, stored.text
     meta = stored.json()
     assert (meta["scene_count"], meta["characters_found"], meta["has_script"]) == (200, 8, True)
@@ -129,8 +114,8 @@ def test_realistic_job_round_trips_compressed(client: httpx.Client) -> None:
 
 # --- PUT -----------------------------------------------------------------------------------
 def test_put_creates_201_then_updates_200(client: httpx.Client) -> None:
-    job_id = new_id()
-    created = put(
+    job_id = unique_id()
+    created = put_veo_job(
         client, job_id, {"jobId": job_id, "status": "processing", "videoId": "v1", "scenes": [{}, {}]}
     )
     assert created.status_code == 201
@@ -141,7 +126,7 @@ def test_put_creates_201_then_updates_200(client: httpx.Client) -> None:
     assert meta["created_at"] == meta["updated_at"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", meta["created_at"])
 
-    updated = put(client, job_id, {"job_id": job_id, "status": "completed", "error": {"code": 1}})
+    updated = put_veo_job(client, job_id, {"job_id": job_id, "status": "completed", "error": {"code": 1}})
     assert updated.status_code == 200
     again = updated.json()
     assert again["created_at"] == meta["created_at"]
@@ -151,8 +136,8 @@ def test_put_creates_201_then_updates_200(client: httpx.Client) -> None:
 
 
 def test_put_of_identical_content_keeps_the_etag(client: httpx.Client) -> None:
-    job_id = new_id()
-    first = put(client, job_id, {"a": 1, "b": 2})
+    job_id = unique_id()
+    first = put_veo_job(client, job_id, {"a": 1, "b": 2})
     second = client.put(
         f"/api/veo/jobs/{job_id}",
         content=b'{ "b": 2,\n "a": 1 }',
@@ -175,14 +160,14 @@ def test_bad_job_id_is_400(client: httpx.Client, raw_id: str) -> None:
 
 
 def test_percent_encoded_id_is_decoded(client: httpx.Client) -> None:
-    job_id = new_id("colon") + ":part"
+    job_id = unique_id("colon") + ":part"
     assert client.put(f"/api/veo/jobs/{job_id.replace(':', '%3A')}", json={"x": 1}).status_code == 201
     assert client.get(f"/api/veo/jobs/{job_id}").json() == {"x": 1}
 
 
 @pytest.mark.parametrize("body", [[], [1, 2], "job", 3, None, True])
 def test_body_must_be_a_json_object(client: httpx.Client, local: LocalRuntime, body: Any) -> None:
-    job_id = new_id()
+    job_id = unique_id()
     response = client.put(
         f"/api/veo/jobs/{job_id}", content=json.dumps(body), headers={"content-type": "application/json"}
     )
@@ -191,7 +176,7 @@ def test_body_must_be_a_json_object(client: httpx.Client, local: LocalRuntime, b
 
 
 def test_body_errors(client: httpx.Client) -> None:
-    job_id = new_id()
+    job_id = unique_id()
     url = f"/api/veo/jobs/{job_id}"
     assert_error(
         client.put(url, content=b'{"a": ', headers={"content-type": "application/json"}), 400, "invalid_json"
@@ -204,10 +189,15 @@ def test_body_errors(client: httpx.Client) -> None:
         415,
         "unsupported_media_type",
     )
-    assert assert_error(put(client, job_id, {"jobId": "other"}), 400, "validation_error")["field"] == "jobId"
-    assert assert_error(put(client, job_id, {"status": 7}), 400, "validation_error")["field"] == "status"
     assert (
-        assert_error(put(client, job_id, {"sceneCount": "7"}), 400, "validation_error")["field"]
+        assert_error(put_veo_job(client, job_id, {"jobId": "other"}), 400, "validation_error")["field"]
+        == "jobId"
+    )
+    assert (
+        assert_error(put_veo_job(client, job_id, {"status": 7}), 400, "validation_error")["field"] == "status"
+    )
+    assert (
+        assert_error(put_veo_job(client, job_id, {"sceneCount": "7"}), 400, "validation_error")["field"]
         == "sceneCount"
     )
     assert client.get(url).status_code == 404  # none of them stored anything
@@ -215,12 +205,12 @@ def test_body_errors(client: httpx.Client) -> None:
 
 # --- If-Match / If-None-Match ------------------------------------------------------------
 def test_stale_if_match_is_412_and_changes_nothing(client: httpx.Client) -> None:
-    job_id = new_id()
-    first = put(client, job_id, {"status": "processing", "v": 1})
-    current = put(client, job_id, {"status": "processing", "v": 2}, if_match=first.headers["etag"])
+    job_id = unique_id()
+    first = put_veo_job(client, job_id, {"status": "processing", "v": 1})
+    current = put_veo_job(client, job_id, {"status": "processing", "v": 2}, if_match=first.headers["etag"])
     assert current.status_code == 200
 
-    stale = put(client, job_id, {"status": "completed", "v": 3}, if_match=first.headers["etag"])
+    stale = put_veo_job(client, job_id, {"status": "completed", "v": 3}, if_match=first.headers["etag"])
     assert_error(stale, 412, "precondition_failed")
     fetched = client.get(f"/api/veo/jobs/{job_id}")
     assert fetched.json() == {"status": "processing", "v": 2}
@@ -230,27 +220,29 @@ def test_stale_if_match_is_412_and_changes_nothing(client: httpx.Client) -> None
 
 
 def test_if_match_accepts_star_lists_and_weak_tags_never_match(client: httpx.Client) -> None:
-    job_id = new_id()
-    etag = put(client, job_id, {"v": 1}).headers["etag"]
-    assert put(client, job_id, {"v": 2}, if_match="*").status_code == 200
+    job_id = unique_id()
+    etag = put_veo_job(client, job_id, {"v": 1}).headers["etag"]
+    assert put_veo_job(client, job_id, {"v": 2}, if_match="*").status_code == 200
     etag = client.get(f"/api/veo/jobs/{job_id}").headers["etag"]
-    assert put(client, job_id, {"v": 3}, if_match=f'"nope", {etag}').status_code == 200
+    assert put_veo_job(client, job_id, {"v": 3}, if_match=f'"nope", {etag}').status_code == 200
     etag = client.get(f"/api/veo/jobs/{job_id}").headers["etag"]
-    assert_error(put(client, job_id, {"v": 4}, if_match=f"W/{etag}"), 412, "precondition_failed")
-    assert_error(put(client, new_id(), {"v": 1}, if_match="*"), 412, "precondition_failed")  # absent
+    assert_error(put_veo_job(client, job_id, {"v": 4}, if_match=f"W/{etag}"), 412, "precondition_failed")
+    assert_error(
+        put_veo_job(client, unique_id(), {"v": 1}, if_match="*"), 412, "precondition_failed"
+    )  # absent
 
 
 def test_if_none_match_star_is_create_only(client: httpx.Client) -> None:
-    job_id = new_id()
-    assert put(client, job_id, {"v": 1}, if_none_match="*").status_code == 201
-    assert_error(put(client, job_id, {"v": 2}, if_none_match="*"), 412, "precondition_failed")
+    job_id = unique_id()
+    assert put_veo_job(client, job_id, {"v": 1}, if_none_match="*").status_code == 201
+    assert_error(put_veo_job(client, job_id, {"v": 2}, if_none_match="*"), 412, "precondition_failed")
     assert client.get(f"/api/veo/jobs/{job_id}").json() == {"v": 1}
-    assert_error(put(client, job_id, {"v": 2}, if_none_match='"abc"'), 400, "validation_error")
+    assert_error(put_veo_job(client, job_id, {"v": 2}, if_none_match='"abc"'), 400, "validation_error")
 
 
 # --- size limits -----------------------------------------------------------------------------
 def test_raw_body_over_10_mib_is_413_and_nothing_stored(client: httpx.Client, local: LocalRuntime) -> None:
-    job_id = new_id("big")
+    job_id = unique_id("big")
     body = b'{"x": "' + b"a" * (10 * 1024 * 1024) + b'"}'
     response = client.put(
         f"/api/veo/jobs/{job_id}", content=body, headers={"content-type": "application/json"}
@@ -262,11 +254,11 @@ def test_raw_body_over_10_mib_is_413_and_nothing_stored(client: httpx.Client, lo
 def test_object_over_a_d1_row_after_compression_is_413_and_nothing_stored(
     client: httpx.Client, local: LocalRuntime
 ) -> None:
-    job_id = new_id("noise")
+    job_id = unique_id("noise")
     noise = base64.b64encode(
         os.urandom(2_250_000)
     ).decode()  # 3 MB of text that gzip cannot shrink below 2 MB
-    response = put(client, job_id, {"status": "completed", "frames": noise})
+    response = put_veo_job(client, job_id, {"status": "completed", "frames": noise})
     error = assert_error(response, 413, "payload_too_large")
     sizes = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]{6,}", error["message"])]
     assert codec.MAX_STORED_BYTES in sizes  # the limit …
@@ -275,13 +267,13 @@ def test_object_over_a_d1_row_after_compression_is_413_and_nothing_stored(
 
 
 def test_object_over_a_d1_row_raw_but_not_compressed_is_stored(client: httpx.Client) -> None:
-    job_id = new_id("roomy")
+    job_id = unique_id("roomy")
     obj = {
         "scenes": [
             {"prompt": f"slow dolly shot {i % 50} across a neon street", "n": i} for i in range(50_000)
         ]
     }
-    stored = put(client, job_id, obj)
+    stored = put_veo_job(client, job_id, obj)
     assert stored.status_code == 201, stored.text
     assert stored.json()["size_bytes"] > codec.D1_MAX_ROW_BYTES > stored.json()["stored_bytes"]
     assert client.get(f"/api/veo/jobs/{job_id}").json() == obj
@@ -289,25 +281,25 @@ def test_object_over_a_d1_row_raw_but_not_compressed_is_stored(client: httpx.Cli
 
 # --- GET / DELETE one ----------------------------------------------------------------------------
 def test_single_job_routes_read_at_most_three_rows(client: httpx.Client) -> None:
-    job_id = new_id()
+    job_id = unique_id()
     responses = [
-        put(client, job_id, {"v": 1}),
-        put(client, job_id, {"v": 2}),
+        put_veo_job(client, job_id, {"v": 1}),
+        put_veo_job(client, job_id, {"v": 2}),
         client.get(f"/api/veo/jobs/{job_id}"),
     ]
-    responses.append(put(client, job_id, {"v": 3}, if_match=responses[-1].headers["etag"]))
+    responses.append(put_veo_job(client, job_id, {"v": 3}, if_match=responses[-1].headers["etag"]))
     responses.append(client.delete(f"/api/veo/jobs/{job_id}"))
     assert [r.status_code for r in responses] == [201, 200, 200, 200, 204]
     assert all(d1_stats(r)["rows_read"] <= 3 for r in responses), [r.headers["x-d1-stats"] for r in responses]
 
 
 def test_get_unknown_job_is_404(client: httpx.Client) -> None:
-    assert_error(client.get(f"/api/veo/jobs/{new_id()}"), 404, "not_found")
+    assert_error(client.get(f"/api/veo/jobs/{unique_id()}"), 404, "not_found")
 
 
 def test_delete_one(client: httpx.Client, local: LocalRuntime) -> None:
-    job_id = new_id()
-    etag = put(client, job_id, {"v": 1}).headers["etag"]
+    job_id = unique_id()
+    etag = put_veo_job(client, job_id, {"v": 1}).headers["etag"]
     assert_error(
         client.delete(f"/api/veo/jobs/{job_id}", headers={"if-match": '"stale"'}), 412, "precondition_failed"
     )
@@ -321,15 +313,15 @@ def test_delete_one(client: httpx.Client, local: LocalRuntime) -> None:
 
 # --- list --------------------------------------------------------------------------------
 def test_list_newest_first_with_filters(client: httpx.Client) -> None:
-    video, other = new_id("vid"), new_id("vid")
+    video, other = unique_id("vid"), unique_id("vid")
     jobs = [
-        (new_id(), {"videoId": video, "status": "completed"}),
-        (new_id(), {"video_id": video, "status": "failed"}),
-        (new_id(), {"videoId": other, "status": "failed"}),
-        (new_id(), {"videoId": video, "status": "failed"}),
+        (unique_id(), {"videoId": video, "status": "completed"}),
+        (unique_id(), {"video_id": video, "status": "failed"}),
+        (unique_id(), {"videoId": other, "status": "failed"}),
+        (unique_id(), {"videoId": video, "status": "failed"}),
     ]
     for job_id, body in jobs:
-        assert put(client, job_id, body).status_code == 201
+        assert put_veo_job(client, job_id, body).status_code == 201
     listed = list_all(client, video_id=video)
     assert [j["job_id"] for j in listed] == [jobs[3][0], jobs[1][0], jobs[0][0]]
     assert [j["job_id"] for j in list_all(client, video_id=video, status="failed")] == [
@@ -338,12 +330,12 @@ def test_list_newest_first_with_filters(client: httpx.Client) -> None:
     ]
     everything = [j["job_id"] for j in list_all(client, limit=200)]
     assert everything.index(jobs[3][0]) < everything.index(jobs[2][0]) < everything.index(jobs[0][0])
-    assert set(listed[0]) == set(put(client, new_id(), {}).json())  # list items = PUT metadata
+    assert set(listed[0]) == set(put_veo_job(client, unique_id(), {}).json())  # list items = PUT metadata
 
 
 def test_list_items_are_the_metadata_put_renders(client: httpx.Client) -> None:
     """List pages are rendered by SQLite on D1, a PUT's answer in Python: the same JSON values."""
-    video = new_id("vid")
+    video = unique_id("vid")
     bodies = [
         {"videoId": video, "status": "failed", "error": {"message": 'bad "input" \\ 💥\n\u0001'}},
         {"video_id": video, "status": "completed", "videoUrl": "https://cdn.example/名前.mp4",
@@ -351,7 +343,7 @@ def test_list_items_are_the_metadata_put_renders(client: httpx.Client) -> None:
     ]  # fmt: skip
     answers = []
     for body in bodies:
-        response = put(client, new_id(), body)
+        response = put_veo_job(client, unique_id(), body)
         assert response.status_code == 201, response.text
         answers.append(response.json())
     listed = list_all(client, video_id=video)
@@ -361,11 +353,11 @@ def test_list_items_are_the_metadata_put_renders(client: httpx.Client) -> None:
 
 
 def test_list_page_reads_about_what_it_returns(client: httpx.Client, local: LocalRuntime) -> None:
-    status = new_id("st")  # a status of its own, so the status index holds only this test's jobs
-    video = new_id("vid")
-    ids = [new_id() for _ in range(60)]
+    status = unique_id("st")  # a status of its own, so the status index holds only this test's jobs
+    video = unique_id("vid")
+    ids = [unique_id() for _ in range(60)]
     for job_id in ids:
-        put(client, job_id, {"status": status, "videoId": video})
+        put_veo_job(client, job_id, {"status": status, "videoId": video})
     expire(local, *ids[10:15])  # five expired rows interleaved among the newest
     for params in ({"status": status}, {"video_id": video}, {"status": status, "video_id": video}):
         page = client.get("/api/veo/jobs", params={**params, "limit": 50})
@@ -389,10 +381,10 @@ def test_list_rejects_bad_parameters(client: httpx.Client, params: dict[str, Any
 
 
 def test_pagination_is_stable_under_inserts(client: httpx.Client) -> None:
-    video = new_id("pages")
-    initial = [new_id("p") for _ in range(120)]
+    video = unique_id("pages")
+    initial = [unique_id("p") for _ in range(120)]
     for job_id in initial:
-        assert put(client, job_id, {"videoId": video}).status_code == 201
+        assert put_veo_job(client, job_id, {"videoId": video}).status_code == 201
     seen: list[str] = []
     times: list[str] = []
     cursor = None
@@ -403,7 +395,7 @@ def test_pagination_is_stable_under_inserts(client: httpx.Client) -> None:
         seen += [item["job_id"] for item in page["items"]]
         times += [item["updated_at"] for item in page["items"]]
         for _ in range(2):  # other writers keep adding jobs between pages
-            put(client, new_id("late"), {"videoId": video})
+            put_veo_job(client, unique_id("late"), {"videoId": video})
         cursor = page["next_cursor"]
         if not cursor:
             break
@@ -413,10 +405,10 @@ def test_pagination_is_stable_under_inserts(client: httpx.Client) -> None:
 
 
 def test_pagination_breaks_ties_by_job_id(client: httpx.Client, local: LocalRuntime) -> None:
-    video = new_id("ties")
-    ids = [f"{new_id('tie')}-{n:02d}" for n in range(15)]
+    video = unique_id("ties")
+    ids = [f"{unique_id('tie')}-{n:02d}" for n in range(15)]
     for job_id in ids:
-        put(client, job_id, {"videoId": video})
+        put_veo_job(client, job_id, {"videoId": video})
     local.sql("UPDATE veo_jobs SET updated_at = 1700000000000 + 10 * 86400000 WHERE video_id = ?", video)
     walked = [item["job_id"] for item in list_all(client, video_id=video, limit=4)]
     assert walked == sorted(ids, reverse=True)
@@ -424,18 +416,18 @@ def test_pagination_breaks_ties_by_job_id(client: httpx.Client, local: LocalRunt
 
 # --- delete all ----------------------------------------------------------------------------------
 def test_delete_all_needs_confirm(client: httpx.Client) -> None:
-    job_id = new_id()
-    put(client, job_id, {"v": 1})
+    job_id = unique_id()
+    put_veo_job(client, job_id, {"v": 1})
     assert assert_error(client.delete("/api/veo/jobs"), 400, "validation_error")["field"] == "confirm"
     assert_error(client.delete("/api/veo/jobs", params={"confirm": "yes"}), 400, "validation_error")
     assert client.get(f"/api/veo/jobs/{job_id}").status_code == 200
 
 
 def test_delete_all_with_confirm_deletes_everything(client: httpx.Client, local: LocalRuntime) -> None:
-    put(client, new_id(), {"v": 1})
+    put_veo_job(client, unique_id(), {"v": 1})
     live = len(list_all(client, limit=200))
-    expired = new_id()
-    put(client, expired, {"v": 2})
+    expired = unique_id()
+    put_veo_job(client, expired, {"v": 2})
     expire(local, expired)
     response = client.delete("/api/veo/jobs", params={"confirm": "all"})
     assert response.status_code == 200
@@ -450,22 +442,22 @@ def test_delete_all_with_confirm_deletes_everything(client: httpx.Client, local:
     ("status", "days"), [("completed", 7), ("failed", 2), ("partial", 2), ("rendering", 7)]
 )
 def test_expires_at_follows_the_status(client: httpx.Client, status: str, days: int) -> None:
-    meta = put(client, new_id(), {"status": status}).json()
+    meta = put_veo_job(client, unique_id(), {"status": status}).json()
     assert iso_to_ms(meta["expires_at"]) - iso_to_ms(meta["updated_at"]) == days * DAY_MS
 
 
 def test_expired_job_is_invisible_and_a_put_recreates_it(client: httpx.Client, local: LocalRuntime) -> None:
-    video = new_id("exp")
-    job_id = new_id()
-    created = put(client, job_id, {"videoId": video, "status": "failed", "v": 1}).json()
+    video = unique_id("exp")
+    job_id = unique_id()
+    created = put_veo_job(client, job_id, {"videoId": video, "status": "failed", "v": 1}).json()
     expire(local, job_id)
     assert_error(client.get(f"/api/veo/jobs/{job_id}"), 404, "not_found")
     assert list_all(client, video_id=video) == []
     assert job_id not in [j["job_id"] for j in list_all(client, status="failed", limit=200)]
-    assert_error(put(client, job_id, {"v": 2}, if_match=created["etag"]), 412, "precondition_failed")
+    assert_error(put_veo_job(client, job_id, {"v": 2}, if_match=created["etag"]), 412, "precondition_failed")
     assert_error(client.delete(f"/api/veo/jobs/{job_id}"), 404, "not_found")
     time.sleep(0.01)
-    revived = put(client, job_id, {"videoId": video, "v": 3})
+    revived = put_veo_job(client, job_id, {"videoId": video, "v": 3})
     assert revived.status_code == 201
     assert revived.json()["created_at"] > created["created_at"]
     assert client.get(f"/api/veo/jobs/{job_id}").json() == {"videoId": video, "v": 3}
@@ -494,10 +486,10 @@ def ttl_client(
 
 
 def test_ttls_come_from_the_vars_and_expiry_hides_at_once(ttl_client: httpx.Client) -> None:
-    video = new_id("ttl")
+    video = unique_id("ttl")
     expected = {"completed": 300, "failed": 1, "partial": 120, "queued": 600}
     for status, seconds in expected.items():
-        meta = put(ttl_client, f"{video}-{status}", {"status": status, "videoId": video}).json()
+        meta = put_veo_job(ttl_client, f"{video}-{status}", {"status": status, "videoId": video}).json()
         assert iso_to_ms(meta["expires_at"]) - iso_to_ms(meta["updated_at"]) == seconds * 1000
     time.sleep(1.1)  # the failed job's TTL passes; no cron has run
     assert_error(ttl_client.get(f"/api/veo/jobs/{video}-failed"), 404, "not_found")
@@ -511,9 +503,9 @@ def test_ttls_come_from_the_vars_and_expiry_hides_at_once(ttl_client: httpx.Clie
 def test_cron_deletes_expired_jobs_and_their_payloads(
     client: httpx.Client, local: LocalRuntime, base_url: str
 ) -> None:
-    keep, gone = new_id("keep"), [new_id("gone") for _ in range(3)]
+    keep, gone = unique_id("keep"), [unique_id("gone") for _ in range(3)]
     for job_id in (keep, *gone):
-        put(client, job_id, {"v": job_id})
+        put_veo_job(client, job_id, {"v": job_id})
     expire(local, *gone)
     response = httpx.get(f"{base_url}/cdn-cgi/handler/scheduled", params={"cron": "*/5 * * * *"}, timeout=120)
     assert response.status_code == 200, response.text
@@ -534,25 +526,25 @@ def _failing_trigger(local: LocalRuntime, name: str, event: str, job_id: str) ->
 
 
 def test_failed_payload_write_on_create_leaves_neither_row(client: httpx.Client, local: LocalRuntime) -> None:
-    job_id = new_id("atomic")
+    job_id = unique_id("atomic")
     trigger = "veo_test_fail_" + uuid.uuid4().hex[:8]
     _failing_trigger(local, trigger, "INSERT", job_id)
     try:
-        response = put(client, job_id, {"status": "completed"})
+        response = put_veo_job(client, job_id, {"status": "completed"})
     finally:
         local.sql(f"DROP TRIGGER {trigger}")
     assert_error(response, 500, "internal_error")
     assert stored_rows(local, job_id) == (0, 0)
-    assert put(client, job_id, {"status": "completed"}).status_code == 201  # and it works again
+    assert put_veo_job(client, job_id, {"status": "completed"}).status_code == 201  # and it works again
 
 
 def test_failed_payload_write_on_update_keeps_the_old_job(client: httpx.Client, local: LocalRuntime) -> None:
-    job_id = new_id("atomic")
-    first = put(client, job_id, {"status": "processing", "v": 1})
+    job_id = unique_id("atomic")
+    first = put_veo_job(client, job_id, {"status": "processing", "v": 1})
     trigger = "veo_test_fail_" + uuid.uuid4().hex[:8]
     _failing_trigger(local, trigger, "UPDATE", job_id)
     try:
-        response = put(client, job_id, {"status": "completed", "v": 2})
+        response = put_veo_job(client, job_id, {"status": "completed", "v": 2})
     finally:
         local.sql(f"DROP TRIGGER {trigger}")
     assert_error(response, 500, "internal_error")

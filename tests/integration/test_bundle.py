@@ -4,10 +4,9 @@ lists and writes every module it would upload, and nothing else here can check t
 from __future__ import annotations
 
 import ast
-import subprocess
 from pathlib import Path
 
-from tests.support.runtime import NODE_BIN, ROOT, node_env
+from tests.support.runtime import ROOT, node_tool
 
 
 def imported_modules(entry: Path, src: Path) -> set[str]:
@@ -42,14 +41,7 @@ def imported_modules(entry: Path, src: Path) -> set[str]:
 
 def test_dry_run_bundle_contains_every_imported_module(tmp_path: Path) -> None:
     outdir = tmp_path / "dist"
-    result = subprocess.run(
-        [str(NODE_BIN / "wrangler"), "deploy", "--dry-run", "--outdir", str(outdir)],
-        cwd=ROOT,
-        env=node_env(),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    result = node_tool("wrangler", "deploy", "--dry-run", "--outdir", str(outdir), timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     src = ROOT / "src"
     needed = imported_modules(src / "entry.py", src)

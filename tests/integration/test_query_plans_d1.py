@@ -14,6 +14,7 @@ from edgejobs.exports import model as export_model
 from edgejobs.exports import sql as export_sql
 from tests.support import sql_catalog
 from tests.support.list_plans import LIST_PLANS
+from tests.support.plan_rule import plan_problems
 from tests.support.runtime import LocalRuntime
 from tests.support.sql_catalog import SqlStatement
 
@@ -25,7 +26,7 @@ def test_every_statement_is_index_driven_on_d1(local: LocalRuntime) -> None:
             continue
         sql, params = statement.bound()
         plan = [row["detail"] for row in local.sql("EXPLAIN QUERY PLAN " + sql, *params)]
-        problems = sql_catalog.plan_problems(statement.sql, plan)
+        problems = plan_problems(statement.sql, plan)
         if problems:
             failures.append(f"{statement.origin}: {problems}\n  plan: {plan}")
     assert not failures, "\n".join(failures)
@@ -45,4 +46,4 @@ def test_export_lists_walk_the_intended_index_on_d1(
 )
 def test_d1_plans_of_bad_queries_fail_the_rule(local: LocalRuntime, sql: str) -> None:
     plan = [row["detail"] for row in local.sql("EXPLAIN QUERY PLAN " + sql, *([1] * sql.count("?")))]
-    assert sql_catalog.plan_problems(sql, plan)
+    assert plan_problems(sql, plan)

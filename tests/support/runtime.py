@@ -36,24 +36,24 @@ def node_env() -> dict[str, str]:
     return env
 
 
-def apply_migrations(persist_to: Path) -> None:
-    subprocess.run(
-        [
-            str(NODE_BIN / "wrangler"),
-            "d1",
-            "migrations",
-            "apply",
-            "DB",
-            "--local",
-            "--persist-to",
-            str(persist_to),
-        ],
+def node_tool(name: str, *args: str, timeout: float, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `node_modules/.bin/<name>` (node, wrangler) in the project root; output captured."""
+    return subprocess.run(
+        [str(NODE_BIN / name), *args],
         cwd=ROOT,
         env=node_env(),
-        check=True,
+        check=check,
         capture_output=True,
-        timeout=180,
+        text=True,
+        timeout=timeout,
     )
+
+
+def apply_migrations(persist_to: Path) -> None:
+    node_tool(
+        "wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", str(persist_to),
+        timeout=180, check=True,
+    )  # fmt: skip
 
 
 @dataclass
