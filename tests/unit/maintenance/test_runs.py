@@ -67,11 +67,3 @@ async def test_a_failing_task_is_recorded_and_the_others_run(db: Database) -> No
     record = await run_maintenance(db, config(), "cron", 0, [CronTask("broken", broken), CronTask("t", task)])
     assert record.counts["t"] == 3
     assert record.error == "broken: boom" and record.more is True
-
-
-def test_budget_stops_at_its_statement_cap_but_allows_one_first_step() -> None:
-    budget = Budget(chunk_rows=10, max_statements=2, deadline=float("inf"))
-    assert budget.spend(3)  # the first step always fits
-    assert not budget.spend(1)
-    empty = budget.share(5)
-    assert empty.max_statements == 0 and not empty.spend(1)
