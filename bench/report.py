@@ -40,7 +40,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Measured {m['date']} on {m['arch']}, {m['cores']} cores ({m['system']}), local runtime "
         f"(Pyodide 314 + Miniflare D1), one `make bench` run of {report['seconds']:.0f} s.",
         "",
-        "| target (issue 7) | measured | |",
+        "| target | measured | |",
         "|---|---|---|",
     ]
     out += [f"| {t['target']} | {t['measured']} | {'✓' if t['met'] else '✗'} |" for t in report["targets"]]

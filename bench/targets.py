@@ -8,7 +8,6 @@ from typing import Any
 from bench.settings import PAGE
 from edgejobs.main import REGISTRY
 
-# --- targets (issue 7): figures to report against, never assertions ----------------------------------------
 # The routes on one item by its id (prefixes of the probe names).
 SINGLE_ITEM_ROUTES = (
     "PUT /api/veo/jobs/{id}",

@@ -1,6 +1,6 @@
-"""The hostile input corpus, over HTTP through the real runtime (issue 6).
+"""The hostile input corpus, over HTTP through the real runtime.
 
-Every request here is refused with a 4xx in the SPEC's shape (`{"error": {"code",
+Every request here is refused with a 4xx in the API's error shape (`{"error": {"code",
 "message"}}`, JSON, `nosniff`, a small body that never echoes unbounded input), and
 nothing is stored: the `ledger` fixture compares D1 (counts and the newest write of each
 table) before and after every test. The cases are tables over the operations of the served

@@ -14,7 +14,7 @@ Checks, and why:
   `response_headers_conformance`: every response is documented: its status, its content type,
   its body's schema, its headers' schemas.
 - `negative_data_rejection`: a request the document says is invalid is refused with a 4xx (the
-  SPEC's strict validation: the document's constraints are the ones enforced).
+  the API's strict validation: the document's constraints are the ones enforced).
 - `unsupported_method`, `allow_header_conformance`: a method the document does not list on a
   path is a 405 whose `Allow` names exactly the documented ones.
 - `missing_required_header`, `ignored_auth`: the bearer token is enforced on every operation that
@@ -24,7 +24,7 @@ Checks, and why:
 Not run: `positive_data_acceptance` (a schema-valid request is accepted), because some rules
 cannot be written in JSON Schema and are refused by design with a documented 4xx: a signed
 `cursor`, a body `jobId` that must equal the path's id, `If-Match` with `If-None-Match`,
-`8.0` where an integer is wanted (JSON Schema counts it as one, the SPEC's strict types do not),
+`8.0` where an integer is wanted (JSON Schema counts it as one, the API's strict types do not),
 state-dependent answers such as 412. `object_level_authorization` needs several users; there
 is one shared token.
 

@@ -62,7 +62,7 @@ def op_id(value: Any) -> str:
 def assert_refused(
     response: httpx.Response, status: int | tuple[int, ...] | None = None, code: str | None = None
 ) -> dict[str, Any]:
-    """A 4xx in the SPEC's error shape; `status`/`code` when the case pins them."""
+    """A 4xx in the API's error shape; `status`/`code` when the case pins them."""
     expected = (status,) if isinstance(status, int) else status
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
     if expected:
