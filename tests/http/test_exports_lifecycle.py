@@ -1,9 +1,8 @@
 """The export job state machine over HTTP: claims, heartbeats, completion, failures with
 retries and backoff, cancels, lapsed leases recovered by the cron, concurrent claimers.
 
-The session shares one D1 and `claim` takes any claimable job, so every test leaves no
-pending job behind (the `jobs` fixture cancels what a test created) and asserts only on
-jobs it created itself."""
+Like test_exports.py, every test cancels what it created (the `jobs` fixture: `claim` takes
+any claimable job of the shared D1) and asserts only on its own jobs."""
 
 from __future__ import annotations
 
