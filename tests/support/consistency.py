@@ -10,7 +10,7 @@ VEO jobs (veo/: metadata and payload are one batch)
     payload come from the same write); `revision` ≥ 1, `created_at` ≤ `updated_at`.
 Export jobs (core/states.py: every status change is one UPDATE batched with its event)
   - every job has events; the first is `created` (→ pending); each event is a legal step of
-    the state machine (`LEGAL_EVENTS`, from the SPEC) and starts where the previous one ended; the
+    the state machine (`LEGAL_EVENTS`, the README's) and starts where the previous one ended; the
     last one ends in the job's status; outside `processing` (heartbeats write no event) the
     last event's time is the job's `updated_at`; no event names a missing job;
   - `completed` / `failed` name the runner of the claim they end;
