@@ -9,10 +9,11 @@ from bench.settings import CONFIG
 from edgejobs.core.clock import now_ms
 from edgejobs.veo import sql as veo_sql
 
+# Not the app's SQL on purpose: one unbounded DELETE on our own schema, the yardstick the
+# chunked cron (veo.sql.EXPIRE_SQL, run by the maintenance tasks) is compared with.
 UNBOUNDED_EXPIRE = "DELETE FROM veo_jobs WHERE expires_at <= ?"
 
 
-# --- cron --------------------------------------------------------------------------------------------
 def drain_cron(bench: Bench, max_runs: int = 40) -> dict[str, Any]:
     """Maintenance runs until nothing is due; then one more run with nothing due."""
     runs = []

@@ -41,10 +41,8 @@ SEED001_SET_STATUS = (
 )
 SEED001_PROJECT_ACTIVE = """SELECT * FROM seed001_export_jobs
 WHERE project_id = ? AND status IN ('pending', 'processing') ORDER BY created_at DESC"""
-# Our own schema, one unbounded DELETE: the yardstick for the chunked cron.
 
 
-# --- peers -------------------------------------------------------------------------------------------
 def peer_comparison(bench: Bench, state: State, routes: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
     """The seeds' SQL on the seeds' tables (same rows), next to the routes that replace it."""
     now = now_ms()

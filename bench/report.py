@@ -12,7 +12,6 @@ from bench.settings import OVERHEAD_NOTE
 from bench.targets import largest
 
 
-# --- report ------------------------------------------------------------------------------------------
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 
 
-# --- what the clients saw ---------------------------------------------------------------------------
 @dataclass
 class Ledger:
     """Everything the clients recorded, under one lock."""

@@ -11,7 +11,6 @@ from soak.ledger import Ledger
 from tests.support.stats import percentile
 
 
-# --- the run and its report ------------------------------------------------------------------------
 @dataclass
 class LoadReport:
     seconds: float

@@ -22,7 +22,6 @@ TOGGLES = 3
 LEASE_SECONDS = 30
 
 
-# --- the clients -----------------------------------------------------------------------------------
 @dataclass
 class Shared:
     """What the clients share: ids, the run's project, and how to stop."""
