@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from edgejobs.core.app import Env
 from edgejobs.core.config import Config
@@ -51,7 +52,7 @@ class InProcessClient:
         bearer = self.vars.get("API_TOKEN", "") if token is None else token
         all_headers = {"authorization": f"Bearer {bearer}", "content-type": "application/json"}
         all_headers.update({name.replace("_", "-"): value for name, value in headers.items()})
-        query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+        query = "?" + urlencode(params) if params else ""
         request = HttpRequest(method, f"http://edge.test{path}{query}", all_headers, read_body)
         return await app.handle(request, self.env())
 

@@ -16,10 +16,9 @@ from tests.support import consistency
 from tests.support.factories import export_job_body, unique_project
 from tests.support.runtime import LocalRuntime
 
-UNFINISHED_RUNS: set[int] = set()  # maintenance runs this module left unfinished on purpose
+UNFINISHED_RUNS: set[int] = set()  # maintenance runs the fault tests left unfinished on purpose
 
 
-# --- helpers -----------------------------------------------------------------------------------
 @contextmanager
 def d1_faults(local: LocalRuntime, **setting: Any) -> Iterator[None]:
     """Injects faults (and restarts the call counter) for the block; always clears them."""

@@ -16,34 +16,18 @@ from edgejobs.main import REGISTRY
 from tests.support.runtime import LocalRuntime
 
 MAX_BODY_BYTES = Config().max_body_bytes
-
-
 SMALL_BODY_LIMIT = 16 * 1024  # the smallest body limit of any route (runner actions)
-
-
 MAX_ERROR_BYTES = 1024
-
-
 JSON = {"content-type": "application/json"}
-
-
 VEO_PROBE = "hostile-probe"  # a live VEO job the tests try (and fail) to change
 
 
 # Every operation as served, from the same routes /openapi.json is built from (the
 # `served_document` test checks that the two agree).
 OPERATIONS = [(route.method, route.template) for route in REGISTRY.routes]
-
-
 PATHS = sorted({template for _, template in OPERATIONS})
-
-
 WITH_BODY = [(r.method, r.template) for r in REGISTRY.routes if "requestBody" in r.operation]
-
-
 WITHOUT_BODY = [(r.method, r.template) for r in REGISTRY.routes if "requestBody" not in r.operation]
-
-
 WITH_PATH_ID = [(m, t) for m, t in OPERATIONS if "{" in t]
 
 

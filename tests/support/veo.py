@@ -20,7 +20,6 @@ METADATA_KEYS = {
 }  # fmt: skip
 
 
-# --- helpers -----------------------------------------------------------------------------
 def list_all(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
@@ -46,5 +45,4 @@ def expire(local: LocalRuntime, *job_ids: str) -> None:
 
 
 def iso_to_ms(text: str) -> int:
-
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
