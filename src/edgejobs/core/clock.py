@@ -41,5 +41,5 @@ def iso_ms(epoch_ms: int | None) -> str | None:
 def iso_ms_sql(column: str) -> str:
     """SQL for `iso_ms(column)`, evaluated by SQLite, for the times the service stores (epoch
     milliseconds from its own clock: never negative, years below 10000). NULL stays NULL.
-    Integer arithmetic only, so every millisecond is exact (tests/unit/test_render.py)."""
+    Integer arithmetic only, so every millisecond is exact (tests/unit/core/test_render.py)."""
     return f"strftime('%Y-%m-%dT%H:%M:%S', {column} / 1000, 'unixepoch') || printf('.%03dZ', {column} % 1000)"

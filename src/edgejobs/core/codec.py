@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from .errors import PayloadTooLarge
 
-# Chosen by measurement (tests/bench_veo.py, a realistic 200-scene job of 277,594 bytes, in
+# Chosen by measurement (bench/payload.py, a realistic 200-scene job of 277,594 bytes, in
 # Pyodide 3.14 as the Worker runs it): level 1 → 77,965 bytes in 4.1 ms; 5 → 65,190 in 9.7 ms;
 # 6 → 63,906 in 14.3 ms; 9 → 61,915 in 38.9 ms. Level 5 is the knee: 16% smaller than level 1,
 # within 2% of level 6 for two thirds of its CPU time (Workers bill and limit CPU time).

@@ -4,7 +4,7 @@ renderers. Python renders a row a handler already holds (`render`); SQLite rende
 
 Rendering a page of 50 items in Python cost ~1.4 ms in Pyodide: every row decoded into a dict,
 its times formatted, the page encoded again (`make bench`, "Handler overhead"). Both renderers
-read the same field list; tests/unit/test_render.py holds them to the same output.
+read the same field list; tests/unit/core/test_render.py holds them to the same output.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """VEO job cache logic under CPython: ids, metadata, TTL, preconditions, query plans, and
-the write batch against SQLite through the D1 module (tests/fake_d1.py)."""
+the write batch against SQLite through the D1 module (tests/support/fake_d1.py)."""
 
 import json
 from typing import Any
