@@ -23,6 +23,9 @@ export function bridgeOptions({ config, persistTo, Log, LogLevel }) {
     modules: true,
     script: fs.readFileSync(BRIDGE_SCRIPT, "utf8"),
     scriptPath: BRIDGE_SCRIPT,
+    // Module names are relative to this root (by default the working directory, which fails
+    // in workerd with "can't use '..'" when the runtime is started from another directory).
+    modulesRoot: HERE,
     compatibilityDate: BRIDGE_COMPATIBILITY_DATE,
     // Node's WebSocket asks for permessage-deflate; compressing every D1 message both ways
     // costs more CPU than the loopback bytes it saves.
