@@ -17,9 +17,20 @@ const requireMiniflare = () => createRequire(import.meta.url)("miniflare");
 /** The D1 directory under a persist dir, where `wrangler d1 ... --local` looks too. */
 export const d1PersistDir = (persistTo) => path.join(persistTo, "v3", "d1");
 
+/** The bridge's ASSETS binding: workerd's asset service over the [assets] directory. */
+function assetsOptions(config) {
+  const { directory, routing, htmlHandling, notFoundHandling } = config.assets;
+  const assetConfig = { compatibility_date: config.compatibilityDate, compatibility_flags: config.compatibilityFlags };
+  if (htmlHandling) assetConfig.html_handling = htmlHandling;
+  if (notFoundHandling) assetConfig.not_found_handling = notFoundHandling;
+  return { directory, binding: "ASSETS", routerConfig: { has_user_worker: true, ...routing }, assetConfig };
+}
+
 /** Miniflare's options for the bridge Worker. */
 export function bridgeOptions({ config, persistTo, Log, LogLevel }) {
+  const assets = config.assets ? { name: "edgejobs-bridge", assets: assetsOptions(config) } : {};
   return {
+    ...assets,
     modules: true,
     script: fs.readFileSync(BRIDGE_SCRIPT, "utf8"),
     scriptPath: BRIDGE_SCRIPT,

@@ -4,8 +4,10 @@
 // (the Worker's Python, python.mjs) in parallel, then serves HTTP (requests.mjs) and fires the
 // cron triggers (cron.mjs) until a signal or the parent stops it (lifecycle.mjs).
 
+import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { AssetRouter, Fetcher } from "./assets.mjs";
 import { d1PersistDir, startBridge } from "./bridge.mjs";
 import { ConfigError, computeCompatFlags, loadSecrets, loadWranglerConfig } from "./config.mjs";
 import { CronSyntaxError, parseCron, startCronScheduler } from "./cron.mjs";
@@ -39,6 +41,9 @@ function loadSetup(opts) {
     throw err;
   }
   const { config } = setup;
+  if (config.assets && !fs.existsSync(config.assets.directory)) {
+    logErr(`edgejobs runtime: warning: [assets] directory ${config.assets.directory} does not exist; serving no assets`);
+  }
   setup.persistTo = opts.persistTo ? path.resolve(opts.persistTo) : path.join(config.configDir, ".wrangler", "state");
   setup.crons = [];
   for (const expr of config.crons) {
@@ -78,11 +83,14 @@ export async function runRuntime(opts, { startedAt }) {
   const { config, secrets, sdkDir, faults, persistTo, crons } = loadSetup(opts);
 
   // The env object the Worker sees: [vars], then secrets, then --var, all as given
-  // (strings from wrangler.toml and .dev.vars), and the D1 binding.
+  // (strings from wrangler.toml and .dev.vars), the D1 binding and the assets binding.
   const env = { ...config.vars, ...secrets.values, ...opts.vars };
   let resolveBridgeUrl;
-  const client = new D1BridgeClient(new Promise((resolve) => (resolveBridgeUrl = resolve)));
+  const bridgeUrl = new Promise((resolve) => (resolveBridgeUrl = resolve));
+  const client = new D1BridgeClient(bridgeUrl);
   env[config.d1.binding] = new D1Database({ client, faults });
+  const assets = config.assets ? new AssetRouter(bridgeUrl, config.assets.routing) : null;
+  if (config.assets?.binding) env[config.assets.binding] = new Fetcher(bridgeUrl);
 
   // --- start Pyodide and Miniflare in parallel --------------------------------------------
   // Pyodide first: its file reads and WebAssembly compilation then overlap the ~0.3 s it
@@ -146,7 +154,7 @@ export async function runRuntime(opts, { startedAt }) {
 
   // --- serving ------------------------------------------------------------------------------
   invoker = new WorkerInvoker(python, env, onBackgroundError);
-  server = http.createServer(requestListener({ opts, config, invoker, faults, client }));
+  server = http.createServer(requestListener({ opts, config, invoker, faults, client, assets }));
   server.keepAliveTimeout = 65_000;
   await new Promise((resolve) => {
     server.once("error", (err) => {
@@ -176,6 +184,7 @@ export async function runRuntime(opts, { startedAt }) {
     `/session/metadata = ${config.mainDir}`,
     `D1 ${config.d1.binding} (${config.d1.databaseId}) in ${d1PersistDir(persistTo)}`,
     `secrets: ${secrets.file ?? "none"}`,
+    ...(config.assets ? [`assets: ${config.assets.directory}${config.assets.binding ? ` (env.${config.assets.binding})` : ""}`] : []),
     `crons: ${opts.cron ? crons.map((c) => c.expr).join(", ") || "none" : "disabled"}`,
     ...(python.jspi ? ["JSPI on: Python called promising, like workerd"] : []),
     ...(opts.testEndpoints ? ["test endpoints enabled under /__runtime/"] : []),
