@@ -13,7 +13,15 @@
 const ASSET_HEADER = "x-edgejobs-asset-";
 // Headers Node's fetch will not forward; accept-encoding is dropped so that Node's fetch never
 // decodes a body behind the asset service's back.
-const NOT_FORWARDED = new Set(["connection", "content-length", "host", "keep-alive", "transfer-encoding", "upgrade", "accept-encoding"]);
+const NOT_FORWARDED = new Set([
+  "connection",
+  "content-length",
+  "host",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "accept-encoding",
+]);
 
 /** Cloudflare's rule syntax: `*` matches anything (slashes too); the whole path must match. */
 export function ruleMatcher(rules) {

@@ -14,8 +14,16 @@ export class ConfigError extends Error {
 // Compatibility flags the Python SDK reads through `_cloudflare_compat_flags`, with the date
 // from which workerd enables them by default (read from workerd's compatibility-date.capnp).
 const PYTHON_COMPAT_FLAGS = [
-  { name: "python_workflows_implicit_dependencies", disable: "no_python_workflows_implicit_dependencies", date: "2026-02-25" },
-  { name: "python_request_headers_preserve_commas", disable: "disable_python_request_headers_preserve_commas", date: "2026-02-17" },
+  {
+    name: "python_workflows_implicit_dependencies",
+    disable: "no_python_workflows_implicit_dependencies",
+    date: "2026-02-25",
+  },
+  {
+    name: "python_request_headers_preserve_commas",
+    disable: "disable_python_request_headers_preserve_commas",
+    date: "2026-02-17",
+  },
 ];
 
 /** The `_cloudflare_compat_flags` object for a compatibility date and flag list. */

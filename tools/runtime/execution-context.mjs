@@ -61,7 +61,7 @@ export class ExecutionContext {
   /** Waits for every waitUntil promise, including ones added while waiting. */
   async settle() {
     const results = [];
-    for (let seen = 0; seen < this.#promises.length; ) {
+    for (let seen = 0; seen < this.#promises.length;) {
       const batch = this.#promises.slice(seen);
       seen += batch.length;
       results.push(...(await Promise.all(batch)));

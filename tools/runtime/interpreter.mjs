@@ -15,6 +15,7 @@ const require = createRequire(import.meta.url);
 // Standard-library modules imported before the snapshot is taken: what the workers SDK pulls
 // in plus what small Workers commonly use. Only pure stdlib (plus pyodide.http, which the SDK
 // imports) so the snapshot holds no references to this process's JS objects.
+// prettier-ignore
 const SNAPSHOT_PRELOAD = [
   "asyncio", "base64", "collections.abc", "contextlib", "dataclasses", "datetime", "decimal",
   "email.message", "email.parser", "email.utils", "enum", "functools", "gzip", "hashlib", "hmac",
@@ -74,7 +75,9 @@ export async function loadInterpreter({ cacheDir, jspi, stdout, stderr }) {
     }
   }
   const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
-  pyodide.runPython(`import importlib\nfor _m in ${JSON.stringify(SNAPSHOT_PRELOAD)}: importlib.import_module(_m)\ndel _m`);
+  pyodide.runPython(
+    `import importlib\nfor _m in ${JSON.stringify(SNAPSHOT_PRELOAD)}: importlib.import_module(_m)\ndel _m`,
+  );
   const snapshot = pyodide.makeMemorySnapshot();
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, snapshot);

@@ -102,7 +102,10 @@ test("js.fetch with AbortSignal.timeout gives up on a slow server", async () => 
 
 test("the SDK's fetch (workers.fetch) takes the same signal", async () => {
   assert.equal(await get("/sdk-fetch?path=/hello&timeout_ms=5000"), "200 200 pong POST /hello ping");
-  assert.equal(await get("/sdk-fetch?path=/slow&timeout_ms=200"), "504 AbortError: The operation was aborted due to timeout");
+  assert.equal(
+    await get("/sdk-fetch?path=/slow&timeout_ms=200"),
+    "504 AbortError: The operation was aborted due to timeout",
+  );
 });
 
 test("ctx.waitUntil work runs on after the response is sent", async () => {
@@ -122,7 +125,10 @@ test("a failing waitUntil coroutine is logged, and the response stands", async (
 test("a cron trigger lasts until its waitUntil work is done", async () => {
   const response = await fetch(`${runtime.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("7 * * * *")}`);
   assert.equal(await response.text(), "Ran scheduled event");
-  assert.ok(received.some((r) => r.path === "/7" && r.body === "done"), "done before the event ended");
+  assert.ok(
+    received.some((r) => r.path === "/7" && r.body === "done"),
+    "done before the event ended",
+  );
   // Its failure is the event's failure.
   const failed = await fetch(`${runtime.url}/cdn-cgi/handler/scheduled?cron=fail&format=json`);
   assert.equal(failed.status, 500);
@@ -133,5 +139,8 @@ test("shutdown waits for waitUntil work still running", async () => {
   const path = `/at-shutdown-${Date.now()}`;
   assert.equal(await get(`/background?path=${path}&delay=0.3`), "200 answered");
   assert.deepEqual(await runtime.stop("SIGTERM"), { code: 0, signal: null });
-  assert.ok(received.some((r) => r.path === path && r.body === "done"), "finished before the process exited");
+  assert.ok(
+    received.some((r) => r.path === path && r.body === "done"),
+    "finished before the process exited",
+  );
 });

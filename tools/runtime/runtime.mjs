@@ -42,7 +42,9 @@ function loadSetup(opts) {
   }
   const { config } = setup;
   if (config.assets && !fs.existsSync(config.assets.directory)) {
-    logErr(`edgejobs runtime: warning: [assets] directory ${config.assets.directory} does not exist; serving no assets`);
+    logErr(
+      `edgejobs runtime: warning: [assets] directory ${config.assets.directory} does not exist; serving no assets`,
+    );
   }
   setup.persistTo = opts.persistTo ? path.resolve(opts.persistTo) : path.join(config.configDir, ".wrangler", "state");
   setup.crons = [];
@@ -184,7 +186,9 @@ export async function runRuntime(opts, { startedAt }) {
     `/session/metadata = ${config.mainDir}`,
     `D1 ${config.d1.binding} (${config.d1.databaseId}) in ${d1PersistDir(persistTo)}`,
     `secrets: ${secrets.file ?? "none"}`,
-    ...(config.assets ? [`assets: ${config.assets.directory}${config.assets.binding ? ` (env.${config.assets.binding})` : ""}`] : []),
+    ...(config.assets
+      ? [`assets: ${config.assets.directory}${config.assets.binding ? ` (env.${config.assets.binding})` : ""}`]
+      : []),
     `crons: ${opts.cron ? crons.map((c) => c.expr).join(", ") || "none" : "disabled"}`,
     ...(python.jspi ? ["JSPI on: Python called promising, like workerd"] : []),
     ...(opts.testEndpoints ? ["test endpoints enabled under /__runtime/"] : []),
