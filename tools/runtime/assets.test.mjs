@@ -44,6 +44,7 @@ const FILES = {
   "public/health": "a file the Worker shadows\n",
   "public/api/x.txt": "shadowed by /api/*\n",
   "public/api/docs/index.html": "<p>docs</p>\n",
+  "public/_headers": "/dashboard/*\n  Content-Security-Policy: default-src 'self'\n",
 };
 
 let dir;
@@ -81,6 +82,13 @@ test("a directory without its slash redirects to it, as auto-trailing-slash does
     assert.equal(response.status, 307, path);
     assert.equal(response.headers.get("location"), "/dashboard/", path);
   }
+});
+
+test("a _headers file adds headers to matching assets, and is not served itself", async () => {
+  const page = await get("/dashboard/");
+  assert.equal(page.headers.get("content-security-policy"), "default-src 'self'");
+  assert.equal((await get("/app.css")).headers.get("content-security-policy"), null);
+  assert.equal(await (await get("/_headers")).text(), "worker GET /_headers");
 });
 
 test("HEAD has no body, and a known ETag is a 304", async () => {
