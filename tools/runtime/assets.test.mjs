@@ -45,6 +45,8 @@ const FILES = {
   "public/api/x.txt": "shadowed by /api/*\n",
   "public/api/docs/index.html": "<p>docs</p>\n",
   "public/_headers": "/dashboard/*\n  Content-Security-Policy: default-src 'self'\n",
+  "public/.assetsignore": "notes.txt\n",
+  "public/notes.txt": "never served\n",
 };
 
 let dir;
@@ -89,6 +91,11 @@ test("a _headers file adds headers to matching assets, and is not served itself"
   assert.equal(page.headers.get("content-security-policy"), "default-src 'self'");
   assert.equal((await get("/app.css")).headers.get("content-security-policy"), null);
   assert.equal(await (await get("/_headers")).text(), "worker GET /_headers");
+});
+
+test(".assetsignore keeps files (and itself) from being served", async () => {
+  assert.equal(await (await get("/notes.txt")).text(), "worker GET /notes.txt");
+  assert.equal(await (await get("/.assetsignore")).text(), "worker GET /.assetsignore");
 });
 
 test("HEAD has no body, and a known ETag is a 304", async () => {
