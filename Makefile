@@ -10,6 +10,9 @@ export UV_PYTHON_DOWNLOADS := never
 UV := .tools/bin/uv
 PY := .venv/bin/python
 NODE := node_modules/.bin/node
+PRETTIER := node_modules/.bin/prettier --no-error-on-unmatched-pattern
+# JavaScript, CSS and HTML that Prettier keeps formatted (.prettierrc.json).
+JS_FILES := 'tools/runtime/**/*.{mjs,js}' 'public/**/*.{js,mjs,css,html}'
 
 .PHONY: help install dev dev-wrangler migrate-local test lint format bench soak fuzz deploy clean
 
@@ -54,10 +57,12 @@ lint: install
 	$(UV) run --frozen ruff check src tests tools bench soak
 	$(UV) run --frozen ruff format --check src tests tools bench soak
 	$(UV) run --frozen mypy
+	$(PRETTIER) --check $(JS_FILES)
 
 format: install
 	$(UV) run --frozen ruff format src tests tools bench soak
 	$(UV) run --frozen ruff check --fix src tests tools bench soak
+	$(PRETTIER) --log-level warn --write $(JS_FILES)
 
 test: lint
 	$(NODE) --test 'tools/runtime/*.test.mjs'

@@ -13,7 +13,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { computeCompatFlags, loadWranglerConfig } from "../tools/runtime/config.mjs";
-import { findSdkDir, startPython } from "../tools/runtime/python.mjs";
+import { startPython } from "../tools/runtime/python.mjs";
+import { findSdkDir } from "../tools/runtime/sdk.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

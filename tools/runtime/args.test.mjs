@@ -21,8 +21,23 @@ test("PORT from the environment, --port wins", () => {
 
 test("every option", () => {
   const opts = parseArgs(
-    ["--config", "x/wrangler.toml", "--host=0.0.0.0", "--persist-to", "/tmp/s", "--env-file", "e.vars",
-     "--var", "A=1", "--var", "B=x=y", "--var", "EMPTY=", "--no-cron", "--test-endpoints"],
+    [
+      "--config",
+      "x/wrangler.toml",
+      "--host=0.0.0.0",
+      "--persist-to",
+      "/tmp/s",
+      "--env-file",
+      "e.vars",
+      "--var",
+      "A=1",
+      "--var",
+      "B=x=y",
+      "--var",
+      "EMPTY=",
+      "--no-cron",
+      "--test-endpoints",
+    ],
     {},
   );
   assert.equal(opts.config, "x/wrangler.toml");
@@ -35,8 +50,15 @@ test("every option", () => {
 });
 
 test("bad input is a UsageError", () => {
-  for (const argv of [["--port", "x"], ["--port", "70000"], ["--var", "NOVALUE"], ["--var", "=v"], ["--bogus"], ["--config"],
-    ["--env-file", "a", "--no-env-file"]]) {
+  for (const argv of [
+    ["--port", "x"],
+    ["--port", "70000"],
+    ["--var", "NOVALUE"],
+    ["--var", "=v"],
+    ["--bogus"],
+    ["--config"],
+    ["--env-file", "a", "--no-env-file"],
+  ]) {
     assert.throws(() => parseArgs(argv, {}), UsageError, argv.join(" "));
   }
 });

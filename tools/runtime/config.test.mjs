@@ -25,13 +25,20 @@ test("reads main, the D1 database, vars and crons", () => {
   assert.equal(config.mainPath, "/proj/src/entry.py");
   assert.equal(config.mainDir, "/proj/src");
   assert.equal(config.mainModule, "entry");
-  assert.deepEqual(config.d1, { binding: "DB", databaseId: "00000000-0000-4000-8000-000000000000", databaseName: "edgejobs" });
+  assert.deepEqual(config.d1, {
+    binding: "DB",
+    databaseId: "00000000-0000-4000-8000-000000000000",
+    databaseName: "edgejobs",
+  });
   assert.deepEqual(config.vars, { MAX_BODY_BYTES: "10485760" });
   assert.deepEqual(config.crons, ["*/5 * * * *"]);
 });
 
 test("preview_database_id wins, as in wrangler dev", () => {
-  const config = parseWranglerConfig(BASE.replace('database_id = "', 'preview_database_id = "p"\ndatabase_id = "'), "/proj");
+  const config = parseWranglerConfig(
+    BASE.replace('database_id = "', 'preview_database_id = "p"\ndatabase_id = "'),
+    "/proj",
+  );
   assert.equal(config.d1.databaseId, "p");
 });
 
@@ -55,9 +62,13 @@ test("compat flags follow the date and explicit flags", () => {
   });
   const old = computeCompatFlags("2025-06-01", []);
   assert.equal(old.python_request_headers_preserve_commas, false);
-  assert.equal(computeCompatFlags("2025-06-01", ["python_request_headers_preserve_commas"]).python_request_headers_preserve_commas, true);
   assert.equal(
-    computeCompatFlags("2026-11-01", ["disable_python_request_headers_preserve_commas"]).python_request_headers_preserve_commas,
+    computeCompatFlags("2025-06-01", ["python_request_headers_preserve_commas"]).python_request_headers_preserve_commas,
+    true,
+  );
+  assert.equal(
+    computeCompatFlags("2026-11-01", ["disable_python_request_headers_preserve_commas"])
+      .python_request_headers_preserve_commas,
     false,
   );
 });

@@ -12,7 +12,13 @@ const FIELDS = [
   { name: "minute", min: 0, max: 59 },
   { name: "hour", min: 0, max: 23 },
   { name: "day-of-month", min: 1, max: 31 },
-  { name: "month", min: 1, max: 12, names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], base: 1 },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+    base: 1,
+  },
   { name: "day-of-week", min: 0, max: 7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], base: 0 },
 ];
 
@@ -31,9 +37,7 @@ function parseValue(text, field, expr) {
   }
   const value = Number(text);
   if (value < field.min || value > field.max) {
-    throw new CronSyntaxError(
-      `cron "${expr}": ${field.name} value ${value} is outside ${field.min}-${field.max}`,
-    );
+    throw new CronSyntaxError(`cron "${expr}": ${field.name} value ${value} is outside ${field.min}-${field.max}`);
   }
   return value;
 }

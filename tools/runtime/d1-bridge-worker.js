@@ -11,6 +11,36 @@
 //   kind: "all" | "run" | "first" | "raw" | "batch" | "exec"
 //   session: null for the database itself, else the constraint or bookmark of a session.
 // Reply: {ok: true, value, bookmark} or {ok: false, error: {name, message, cause}}.
+//
+// With [assets] in wrangler.toml, env.ASSETS is workerd's static-asset service over that
+// directory, and Node forwards requests for it (assets.mjs says how):
+//   /__assets/route  an incoming request: the asset's response, or 204 + x-edgejobs-asset: miss
+//                    when no asset matches (then Node runs the Python Worker)
+//   /__assets/fetch  the Python Worker's env.<binding>.fetch(request): always the asset service
+// The original URL, method and redirect mode arrive in x-edgejobs-asset-* headers.
+
+const ASSET_HEADER = "x-edgejobs-asset-";
+
+function assetRequest(request, redirect) {
+  const headers = new Headers();
+  for (const [name, value] of request.headers) {
+    if (!name.startsWith(ASSET_HEADER)) headers.append(name, value);
+  }
+  return new Request(request.headers.get(`${ASSET_HEADER}url`), {
+    method: request.headers.get(`${ASSET_HEADER}method`) ?? "GET",
+    headers,
+    redirect: redirect ?? request.headers.get(`${ASSET_HEADER}redirect`) ?? "follow",
+  });
+}
+
+async function serveAsset(request, env, pathname) {
+  if (!env.ASSETS) return new Response("no [assets] configured", { status: 404 });
+  if (pathname === "/__assets/fetch") return env.ASSETS.fetch(assetRequest(request));
+  // An incoming request: redirects go back to the client, as Cloudflare's asset routing does.
+  const target = assetRequest(request, "manual");
+  if (await env.ASSETS.unstable_canFetch(target)) return env.ASSETS.fetch(target);
+  return new Response(null, { status: 204, headers: { [`${ASSET_HEADER}result`]: "miss" } });
+}
 
 async function perform(env, op) {
   const db = op.session == null ? env.DB : env.DB.withSession(op.session);
@@ -55,6 +85,8 @@ async function answer(env, op) {
 
 export default {
   async fetch(request, env) {
+    const { pathname } = new URL(request.url);
+    if (pathname.startsWith("/__assets/")) return serveAsset(request, env, pathname);
     if (request.headers.get("upgrade") === "websocket") {
       const [client, server] = Object.values(new WebSocketPair());
       server.accept();

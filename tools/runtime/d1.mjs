@@ -226,7 +226,8 @@ export class D1PreparedStatement {
   }
 
   async raw(options) {
-    return (await this.#session._run(this.#op("raw", { options: { columnNames: Boolean(options?.columnNames) } }))).value;
+    return (await this.#session._run(this.#op("raw", { options: { columnNames: Boolean(options?.columnNames) } })))
+      .value;
   }
 }
 

@@ -32,15 +32,25 @@ test("bind converts like workerd and replaces earlier params", async () => {
   assert.deepEqual(stmt.params, [1, "a", 1, null, [0, 255]]);
   assert.deepEqual(stmt.bind(2).params, [2]);
   await stmt.all();
-  assert.deepEqual(sent[0], { kind: "all", session: null, stmts: [{ sql: "SELECT ?1, ?2, ?3, ?4, ?5", params: [1, "a", 1, null, [0, 255]] }] });
+  assert.deepEqual(sent[0], {
+    kind: "all",
+    session: null,
+    stmts: [{ sql: "SELECT ?1, ?2, ?3, ?4, ?5", params: [1, "a", 1, null, [0, 255]] }],
+  });
 });
 
 test("bind rejects what D1 rejects, synchronously", () => {
   const { backend } = fakeBackend();
   const stmt = new D1Database(backend).prepare("SELECT ?");
-  assert.throws(() => stmt.bind(undefined), { message: "D1_TYPE_ERROR: Type 'undefined' not supported for value 'undefined'" });
-  assert.throws(() => stmt.bind(2n ** 60n), { message: "D1_TYPE_ERROR: Type 'bigint' not supported for value '1152921504606846976'" });
-  assert.throws(() => stmt.bind({ a: 1 }), { message: "D1_TYPE_ERROR: Type 'object' not supported for value '[object Object]'" });
+  assert.throws(() => stmt.bind(undefined), {
+    message: "D1_TYPE_ERROR: Type 'undefined' not supported for value 'undefined'",
+  });
+  assert.throws(() => stmt.bind(2n ** 60n), {
+    message: "D1_TYPE_ERROR: Type 'bigint' not supported for value '1152921504606846976'",
+  });
+  assert.throws(() => stmt.bind({ a: 1 }), {
+    message: "D1_TYPE_ERROR: Type 'object' not supported for value '[object Object]'",
+  });
 });
 
 test("first(), raw() and batch() operations", async () => {
@@ -54,14 +64,20 @@ test("first(), raw() and batch() operations", async () => {
   assert.equal("colName" in sent[0], false);
   assert.equal(sent[1].colName, "a");
   assert.deepEqual(sent[2].options, { columnNames: true });
-  assert.deepEqual(sent[3].stmts, [{ sql: "INSERT INTO t VALUES (?)", params: [1] }, { sql: "SELECT 2", params: [] }]);
+  assert.deepEqual(sent[3].stmts, [
+    { sql: "INSERT INTO t VALUES (?)", params: [1] },
+    { sql: "SELECT 2", params: [] },
+  ]);
   assert.deepEqual(sent[4], { kind: "exec", sql: "CREATE TABLE x (a)", session: null });
 });
 
 test("bridge errors come back as Error with D1's message and cause", async () => {
   const message = "D1_ERROR: UNIQUE constraint failed: t.c: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_UNIQUE)";
   const { backend } = fakeBackend(() => ({ ok: false, error: { name: "Error", message, cause: message.slice(10) } }));
-  const err = await new D1Database(backend).prepare("INSERT").run().catch((e) => e);
+  const err = await new D1Database(backend)
+    .prepare("INSERT")
+    .run()
+    .catch((e) => e);
   assert.equal(err.constructor, Error);
   assert.equal(err.message, message);
   assert.equal(err.cause.message, message.slice(10));

@@ -21,7 +21,10 @@ test("fail_nth counts calls from the moment it is set", () => {
   const faults = new FaultInjector();
   assert.equal(faults.shouldFail(), false);
   faults.set(parseFaultSetting({ fail_nth: [1, 3] }));
-  assert.deepEqual([1, 2, 3, 4].map(() => faults.shouldFail()), [true, false, true, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => faults.shouldFail()),
+    [true, false, true, false],
+  );
   assert.deepEqual(faults.status(), { rate: 0, fail_nth: [1, 3], calls: 4, failed: 2 });
 });
 

@@ -4,7 +4,15 @@
 export const MAX_REQUEST_BODY = 100 * 1024 * 1024;
 
 // Hop-by-hop headers belong to the connection, not the request the Worker sees.
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "trailer",
+]);
 
 // Methods the fetch spec forbids in `new Request()` (Node's undici enforces it; CONNECT never
 // gets here: Node's server hands it to a 'connect' listener, and there is none).

@@ -23,7 +23,11 @@ test("headers pass through, hop-by-hop ones do not; the client address arrives a
 
 test("methods the fetch spec forbids in new Request() still reach the Worker, as with workerd", async () => {
   for (const method of ["TRACE", "TRACK", "trace"]) {
-    const request = buildRequest(incoming(method, { "X-Test": "1" }), new URL("http://127.0.0.1/health"), Buffer.alloc(0));
+    const request = buildRequest(
+      incoming(method, { "X-Test": "1" }),
+      new URL("http://127.0.0.1/health"),
+      Buffer.alloc(0),
+    );
     assert.equal(request.method, method.toUpperCase());
     assert.equal(request.headers.get("x-test"), "1");
     assert.equal((await request.arrayBuffer()).byteLength, 0);

@@ -9,7 +9,9 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { computeCompatFlags } from "./config.mjs";
-import { ExecutionContext, ScheduledController, findSdkDir, startPython } from "./python.mjs";
+import { ExecutionContext, ScheduledController } from "./execution-context.mjs";
+import { startPython } from "./python.mjs";
+import { findSdkDir } from "./sdk.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKER = `
