@@ -35,13 +35,15 @@ _NO_JSON: Any = object()
 @dataclass(frozen=True)
 class Reply:
     """One scripted answer: `json` (encoded, with its content type) or raw `body`; `delay`
-    seconds before answering; `drop` closes the connection instead of answering."""
+    seconds before answering; `body_delay` seconds between the headers and the body (a body
+    that stalls); `drop` closes the connection instead of answering."""
 
     status: int = 200
     json: Any = _NO_JSON
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    body_delay: float = 0.0
     drop: bool = False
 
     def encoded(self) -> tuple[dict[str, str], bytes]:
@@ -70,13 +72,18 @@ class Received:
 Responder = Callable[[Received], Reply]
 
 
-class _Route:
+class Route:
+    """A scripted route, as `FakeHttp.on` returns it: how many requests it answered and the
+    most it was answering at one time."""
+
     def __init__(self, method: str, path: str, replies: list[Reply | Responder]) -> None:
         self.method = method.upper()
         pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path))
         self.pattern = re.compile(pattern + r"\Z")
         self.replies = replies
         self.served = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def next_reply(self, seen: Received) -> Reply:
         reply = self.replies[min(self.served, len(self.replies) - 1)]
@@ -90,11 +97,11 @@ class FakeHttp:
     def __init__(self) -> None:
         self._lock = threading.RLock()  # wait_for reads `received` while holding it
         self._arrived = threading.Condition(self._lock)
-        self._routes: list[_Route] = []
+        self._routes: list[Route] = []
         self._received: list[Received] = []
         self._unmatched: list[Received] = []
         self._in_flight = 0
-        self.max_in_flight = 0  # the most requests being answered at one time
+        self.max_in_flight = 0  # the most requests being answered at one time, on any route
         self.stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler, bind_and_activate=True)
         self._server.daemon_threads = True
@@ -119,17 +126,18 @@ class FakeHttp:
         self._server.shutdown()
         self._server.server_close()
 
-    def on(self, method: str, path: str, *replies: Reply | Responder, **reply: Any) -> None:
+    def on(self, method: str, path: str, *replies: Reply | Responder, **reply: Any) -> Route:
         """Script the answers to `method path`: the replies in turn, the last one repeating; or,
         given none, one `Reply(**reply)`. A later `on` for the same route replaces it."""
         if not replies:
             replies = (Reply(**reply),)
         elif reply:
             raise TypeError("give Reply objects or Reply fields, not both")
-        route = _Route(method, path, list(replies))
+        route = Route(method, path, list(replies))
         with self._lock:
             self._routes = [r for r in self._routes if (r.method, r.pattern) != (route.method, route.pattern)]
             self._routes.append(route)
+        return route
 
     def received(self, method: str | None = None, path: str | None = None) -> list[Received]:
         """The requests so far, in arrival order; only those of `method` and/or `path` if given."""
@@ -159,7 +167,7 @@ class FakeHttp:
                 self._arrived.wait(left)
         return found
 
-    def _answer_for(self, seen: Received) -> Reply:
+    def _answer_for(self, seen: Received) -> tuple[Route | None, Reply]:
         with self._lock:
             self._received.append(seen)
             self._arrived.notify_all()
@@ -167,18 +175,18 @@ class FakeHttp:
                 found = route.pattern.match(seen.path)
                 if route.method == seen.method and found:
                     seen.params.update(found.groupdict())
-                    return route.next_reply(seen)
+                    return route, route.next_reply(seen)
             self._unmatched.append(seen)
-        return Reply(status=404, json={"error": f"nothing scripted for {seen.method} {seen.path}"})
+        return None, Reply(status=404, json={"error": f"nothing scripted for {seen.method} {seen.path}"})
 
-    def _enter(self) -> None:
+    def _count(self, route: Route | None, change: int) -> None:
+        """A request of `route` starts (+1) or ends (-1) being answered."""
         with self._lock:
-            self._in_flight += 1
+            self._in_flight += change
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
-
-    def _leave(self) -> None:
-        with self._lock:
-            self._in_flight -= 1
+            if route is not None:
+                route.in_flight += change
+                route.max_in_flight = max(route.max_in_flight, route.in_flight)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -187,33 +195,39 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         fake: FakeHttp = self.server.fake  # type: ignore[attr-defined]
-        fake._enter()
+        parts = urlsplit(self.path)
+        seen = Received(
+            method=self.command,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=self._read_body(),
+        )
+        route, reply = fake._answer_for(seen)
+        fake._count(route, +1)
         try:
-            parts = urlsplit(self.path)
-            seen = Received(
-                method=self.command,
-                path=parts.path,
-                query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-                headers={name.lower(): value for name, value in self.headers.items()},
-                body=self._read_body(),
-            )
-            reply = fake._answer_for(seen)
-            if reply.delay and fake.stopping.wait(reply.delay):
-                reply = Reply(drop=True)
-            if reply.drop:
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            headers, body = reply.encoded()
-            self.send_response(reply.status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+            self._send(reply, fake.stopping)
         finally:
-            fake._leave()
+            fake._count(route, -1)
+
+    def _send(self, reply: Reply, stopping: threading.Event) -> None:
+        if reply.delay and stopping.wait(reply.delay):
+            reply = Reply(drop=True)  # the server is stopping: give up at once
+        if reply.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        headers, body = reply.encoded()
+        self.send_response(reply.status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        if reply.body_delay and stopping.wait(reply.body_delay):
+            self.close_connection = True
+            return
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _read_body(self) -> bytes:
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
