@@ -5,10 +5,14 @@ webhook receivers): a threaded `http.server` on 127.0.0.1 and a free port.
         server.on("GET", "/v1/predictions/{id}", json={"status": "processing"})
         server.on("POST", "/hook", Reply(status=500), Reply(status=204))  # in turn; last repeats
         server.on("GET", "/slow", delay=2.0)           # answers after 2 s (a client times out)
+        server.on("GET", "/stall", body=b"x", body_delay=2.0)  # headers at once, body after 2 s
         server.on("GET", "/gone", drop=True)           # closes the connection, no answer
-        server.on("GET", "/echo", lambda seen: Reply(json={"id": seen.params["id"]}))
+        jobs = server.on("GET", "/v2/{ep}/status/{id}", lambda seen: Reply(json={"id": seen.params["id"]}))
         ... call server.url + "/v1/predictions/abc" ...
         assert server.received("GET", "/v1/predictions/abc")[0].headers["authorization"] == "Bearer t"
+        assert jobs.served == 3 and jobs.max_in_flight <= 6
+
+`on` returns the `Route`: how many requests it answered and the most it answered at one time.
 
 Paths may hold `{name}` segments (their values are in `Received.params`); the query string is
 not part of the match (it is in `Received.query`). A request nothing matches is answered 404
