@@ -2,8 +2,9 @@
 a JWKS, webhook receivers).
 
 A Worker invocation may make only so many subrequests (50 on the Workers free plan, more on
-paid) and keep at most 6 connections open at once; past the cap the runtime fails every
-further fetch. `Outbound` is made once per invocation and enforces both itself, so a task sees
+paid; past the cap every further fetch fails) and have at most 6 connections waiting at once
+(in production a seventh is queued; the local runtime queues nothing). `Outbound` is made once
+per invocation and enforces both itself, the same everywhere, so a task sees
 `OutboundBudgetExhausted` before the runtime refuses, and can leave the rest for its next run.
 Every request has an explicit timeout. Redirects are never followed: a 3xx is an answer like
 any other (a followed redirect would be a hidden extra subrequest, and a webhook receiver
