@@ -44,6 +44,14 @@ outbound = Outbound(js_transport, max_requests=8)
 polled = await outbound.gather_bounded(
     [lambda i=i: outbound.request("GET", f"{{BASE}}/poll/{{i}}", timeout=5) for i in range(10)]
 )
+async def hangs(*args):  # a transport that never times out by itself
+    await asyncio.Event().wait()
+
+try:
+    await Outbound(hangs, timeout_grace=0.05).request("GET", BASE + "/never", timeout=0.05)
+except Exception as exc:
+    results["backstop"] = type(exc).__name__
+
 results["outbound"] = [
     r.json() if hasattr(r, "json") else type(r).__name__ for r in polled
 ]
@@ -107,3 +115,7 @@ def test_a_dropped_or_refused_connection_is_an_outbound_error(run: Run) -> None:
 def test_outbound_over_js_fetch_keeps_six_open_and_its_budget(run: Run) -> None:
     assert run.results["outbound"] == [{"id": str(i)} for i in range(8)] + ["OutboundBudgetExhausted"] * 2
     assert (run.poll.served, run.poll.max_in_flight) == (8, 6)
+
+
+def test_outbound_stops_waiting_for_a_hung_transport_in_pyodide_too(run: Run) -> None:
+    assert run.results["backstop"] == "OutboundTimeout"
