@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .logs import emit
+
 # The Workers limit on connections open at once within one invocation.
 MAX_OPEN_REQUESTS = 6
 # The Workers free plan's subrequest cap per invocation; paid plans allow more (a setting).
@@ -39,7 +41,7 @@ Transport = Callable[
     [str, str, Mapping[str, str], bytes | None, float],
     Awaitable[tuple[int, Mapping[str, str], bytes]],
 ]
-# Called as `log(level, msg, **fields)`, like the logs module's `emit`.
+# Called as `log(level, msg, **fields)`, like the logs module's `emit` (the default).
 Log = Callable[..., None]
 
 
@@ -99,8 +101,8 @@ def loggable_url(url: str, secret_path: bool = False) -> str:
 
 class Outbound:
     """Outbound HTTP for one invocation: at most `max_requests` requests in all, at most
-    `max_open` at once, each logged (method, URL without query, status, duration; never
-    headers or bodies)."""
+    `max_open` at once, each logged through `log` (method, URL without query, status,
+    duration; never headers or bodies; `log=None`: nothing logged)."""
 
     def __init__(
         self,
@@ -108,7 +110,7 @@ class Outbound:
         *,
         max_requests: int = DEFAULT_MAX_REQUESTS,
         max_open: int = MAX_OPEN_REQUESTS,
-        log: Log | None = None,
+        log: Log | None = emit,
         timeout_grace: float = TIMEOUT_GRACE_SECONDS,
     ) -> None:
         if max_open < 1:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -179,6 +180,18 @@ async def test_a_secret_path_is_logged_as_its_origin_only() -> None:
         "POST", "https://h.example/hook/t0ken", timeout=1, secret_path=True
     )
     assert log.lines[0]["url"] == "https://h.example"
+
+
+async def test_the_logs_module_writes_the_lines_by_default_and_none_silences_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await Outbound(FakeTransport()).request("GET", "https://a.example/x?t=1", timeout=1)
+    line = json.loads(capsys.readouterr().out)
+    assert (line["level"], line["msg"], line["url"], line["status"]) == (
+        "info", "outbound request", "https://a.example/x", 200,
+    )  # fmt: skip
+    await Outbound(FakeTransport(), log=None).request("GET", "https://a.example/x", timeout=1)
+    assert capsys.readouterr() == ("", "")
 
 
 async def test_failures_and_refusals_are_logged_as_warnings() -> None:
