@@ -163,13 +163,14 @@ class Outbound:
             status, answer_headers, answer = await asyncio.wait_for(
                 self.transport(method, url, headers, body, timeout), timeout + self._grace
             )
-        except (OutboundError, TimeoutError) as exc:
-            failure = exc if isinstance(exc, OutboundError) else OutboundTimeout(f"no answer in {timeout} s")
-            outcome = "timeout" if isinstance(failure, OutboundTimeout) else "error"
-            self._emit("warning", method, shown, started, outcome=outcome, error=str(failure))
-            if failure is exc:
-                raise
+        except TimeoutError:  # the transport did not time out by itself
+            failure = OutboundTimeout(f"no answer in {timeout} s")
+            self._emit("warning", method, shown, started, outcome="timeout", error=str(failure))
             raise failure from None
+        except OutboundError as exc:
+            outcome = "timeout" if isinstance(exc, OutboundTimeout) else "error"
+            self._emit("warning", method, shown, started, outcome=outcome, error=str(exc))
+            raise
         response = OutboundResponse(status, answer_headers, answer)
         self._emit("info", method, shown, started, status=status, bytes=len(answer))
         return response

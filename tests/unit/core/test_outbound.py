@@ -155,6 +155,16 @@ async def test_a_transport_that_ignores_its_timeout_is_stopped_soon_after() -> N
     assert log.lines[-1]["outcome"] == "timeout" and log.lines[-1]["level"] == "warning"
 
 
+async def test_a_transport_timeout_passes_through_and_is_logged_as_one() -> None:
+    async def times_out(*args: Any) -> tuple[int, Mapping[str, str], bytes]:
+        raise OutboundTimeout("aborted after 2 s")
+
+    log = LogRecorder()
+    with pytest.raises(OutboundTimeout, match="aborted after 2 s"):
+        await Outbound(times_out, log=log).request("GET", "https://a.example/", timeout=2)
+    assert (log.lines[0]["outcome"], log.lines[0]["error"]) == ("timeout", "aborted after 2 s")
+
+
 async def test_each_request_is_logged_without_query_credentials_headers_or_body() -> None:
     log = LogRecorder()
     outbound = Outbound(FakeTransport((202, {}, b"abc")), log=log)
