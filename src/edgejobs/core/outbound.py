@@ -146,6 +146,8 @@ class Outbound:
             raise ValueError("timeout must be a positive number of seconds")
         if urlsplit(url).scheme not in ("http", "https"):
             raise ValueError("only http and https URLs can be fetched")
+        if body is not None and method.upper() in ("GET", "HEAD"):
+            raise ValueError(f"a {method} request has no body")  # fetch refuses one
         shown = loggable_url(url, secret_path)
         if self.remaining == 0:  # fail at once rather than wait for a slot
             self._refuse(method, shown)

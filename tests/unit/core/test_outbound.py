@@ -222,13 +222,22 @@ async def test_failures_and_refusals_are_logged_as_warnings() -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "timeout"),
-    [("https://a.example/", 0), ("https://a.example/", -1), ("ftp://a.example/", 1), ("/x", 1)],
+    ("method", "url", "timeout", "body"),
+    [
+        ("GET", "https://a.example/", 0, None),
+        ("GET", "https://a.example/", -1, None),
+        ("GET", "ftp://a.example/", 1, None),
+        ("GET", "/x", 1, None),
+        ("GET", "https://a.example/", 1, b"{}"),
+        ("head", "https://a.example/", 1, b""),
+    ],
 )
-async def test_bad_arguments_are_refused_before_anything_is_spent(url: str, timeout: float) -> None:
+async def test_bad_arguments_are_refused_before_anything_is_spent(
+    method: str, url: str, timeout: float, body: bytes | None
+) -> None:
     outbound = Outbound(FakeTransport())
     with pytest.raises(ValueError):
-        await outbound.request("GET", url, timeout=timeout)
+        await outbound.request(method, url, timeout=timeout, body=body)
     assert outbound.used == 0
 
 
