@@ -194,14 +194,14 @@ class QueueClient:
                 failure = cls(status, str(error.get("code", "http_error")), str(error.get("message", "")))
                 failure.attempts = attempt
                 raise failure
-            self.counters.add("retries", kind)
-            if status is None:
-                self.counters.add("ambiguous", kind)
             delay = self._delay(attempt, retry_after)
-            log.info("%s %s: %s; retrying in %.2f s", kind, path, why, delay)
             if deadline is not None and self.clock.now() + delay >= deadline:
                 self.counters.add("gave_up", kind)
                 raise GaveUp(f"{kind} {path}: {why}; the next attempt would come after the deadline")
+            log.info("%s %s: %s; retrying in %.2f s", kind, path, why, delay)
+            self.counters.add("retries", kind)
+            if status is None:  # the request may have landed: the retry must be idempotent
+                self.counters.add("ambiguous", kind)
             if self.clock.wait(interrupt, delay):
                 raise Interrupted(f"{kind} {path}: stopped while retrying")
 
