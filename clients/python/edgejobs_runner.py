@@ -37,9 +37,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 __all__ = [
+    "Answer",
     "ApiError",
     "Clock",
     "Counters",
@@ -50,6 +51,7 @@ __all__ = [
     "QueueClient",
     "RetryableError",
     "Runner",
+    "command_handler",
 ]
 
 log = logging.getLogger("edgejobs_runner")
@@ -68,9 +70,9 @@ class PermanentError(Exception):
 class ApiError(Exception):
     """An answer that retrying cannot change (a 4xx other than 429, or a 5xx not retried)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
         super().__init__(f"HTTP {status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.field = status, code, message, field
         self.attempts = 1  # how many times the call was sent (> 1: an earlier attempt may have landed)
 
 
@@ -141,6 +143,13 @@ def _retry_after(value: str | None) -> float | None:
             return None
 
 
+class Answer(NamedTuple):
+    status: int
+    body: Any  # the decoded JSON, None for an empty body
+    attempts: int  # > 1: the call was repeated
+    sent: float  # when the answered attempt was sent (clock time): a lease runs from about then
+
+
 class QueueClient:
     """HTTP calls to the queue; transient failures are retried until a deadline."""
 
@@ -170,9 +179,9 @@ class QueueClient:
         *,
         deadline: float | None = None,
         interrupt: threading.Event | None = None,
-    ) -> tuple[int, Any, int]:
-        """(status, decoded body, attempts) of the first definitive 2xx. The same bytes are sent
-        on every attempt. Raises LeaseLost, ApiError, GaveUp (deadline) or Interrupted."""
+    ) -> Answer:
+        """The first 2xx answer; the same bytes are sent on every attempt. Raises LeaseLost,
+        ApiError, GaveUp (no definitive answer before the deadline) or Interrupted."""
         data = None if body is None else json.dumps(body).encode()
         attempt = 0
         while True:
@@ -183,15 +192,17 @@ class QueueClient:
                     self.counters.add("gave_up", kind)
                     raise GaveUp(f"{kind} {path}: no definitive answer before the deadline")
             attempt += 1
+            sent = self.clock.now()
             status, payload, retry_after, why = self._attempt(method, path, data, timeout)
             if status is not None and status < 300:
                 if attempt > 1:
                     self.counters.add("retried_calls", kind)
-                return status, payload, attempt
+                return Answer(status, payload, attempt, sent)
             if status is not None and status not in RETRY_STATUSES:
                 error = payload.get("error", {}) if isinstance(payload, dict) else {}
                 cls = LeaseLost if error.get("code") == "lease_lost" else ApiError
-                failure = cls(status, str(error.get("code", "http_error")), str(error.get("message", "")))
+                code, message = str(error.get("code", "http_error")), str(error.get("message", ""))
+                failure = cls(status, code, message, error.get("field"))
                 failure.attempts = attempt
                 raise failure
             delay = self._delay(attempt, retry_after)
@@ -437,28 +448,28 @@ class Runner:
             body["types"] = list(self.types)
         if self._batch_claims:
             body["max_jobs"] = free
-        sent = self.clock.now()
         try:
-            status, payload, _ = self.api.call(
+            answer = self.api.call(
                 "claim",
                 "POST",
                 "/api/export-jobs/claim",
                 body,
-                deadline=sent + self.lease_seconds,
+                deadline=self.clock.now() + self.lease_seconds,
                 interrupt=self._stopping,
             )
         except ApiError as error:
-            if self._batch_claims and error.status == 400 and "max_jobs" in error.message:
+            if self._batch_claims and error.status == 400 and "max_jobs" in (error.field, error.message):
                 log.warning("the server does not take max_jobs: claiming one job per call")
                 self._batch_claims = False
                 return []
             raise
-        if status == 204 or payload is None:
+        payload = answer.body
+        if answer.status == 204 or payload is None:
             return []
         jobs = payload["items"] if isinstance(payload, dict) and "items" in payload else [payload]
         self.counters.add("jobs", "claimed", len(jobs))
         for job in jobs:
-            job["_lease_end"] = sent + self.lease_seconds
+            job["_lease_end"] = answer.sent + self.lease_seconds
         return jobs
 
     def _start(self, job: dict[str, Any]) -> None:
@@ -517,22 +528,23 @@ class Runner:
                 active.beat_wake.clear()
             elif self.clock.now() < next_beat:
                 continue
-            sent = self.clock.now()
             body = {**self._identity(ctx), **ctx._heartbeat_fields()}
             try:
-                self.api.call(
+                answer = self.api.call(
                     "heartbeat", "PATCH", path, body, deadline=active.lease_end, interrupt=active.beat_stop
                 )
             except Interrupted:
                 return
             except LeaseLost as lost:
-                ctx._cancel(f"lease lost: {lost.message}", by_user=lost.cancelled)
+                if not active.beat_stop.is_set():  # else the job was just completed or failed
+                    ctx._cancel(f"lease lost: {lost.message}", by_user=lost.cancelled)
                 return
             except (GaveUp, ApiError) as error:
-                ctx._cancel(f"heartbeat failed, the lease would end: {error}")
+                if not active.beat_stop.is_set():
+                    ctx._cancel(f"heartbeat failed, the lease would end: {error}")
                 return
-            active.lease_end = sent + self.lease_seconds
-            next_beat = sent + self.heartbeat_seconds
+            active.lease_end = answer.sent + self.lease_seconds
+            next_beat = answer.sent + self.heartbeat_seconds
 
     def _identity(self, ctx: JobContext) -> dict[str, Any]:
         body: dict[str, Any] = {"runner_id": self.runner_id}
@@ -571,15 +583,21 @@ class Runner:
             log.warning("job %s: %s answered lease_lost (%s)", active.ctx.job_id, action, lost.message)
         except GaveUp as error:
             log.error("job %s: %s gave up: %s", active.ctx.job_id, action, error)
+        except ApiError as error:
+            if action != "complete" or error.status not in (400, 413):
+                raise
+            log.error("job %s: complete refused (%s); failing the job", active.ctx.job_id, error)
+            self._fail(active, f"the server refused the completion: {error}", False)
+            return False
         self.counters.add("jobs", "lost")
         return False
 
     def _landed(self, active: _Active, body: Mapping[str, Any]) -> bool:
         """After lease_lost on a complete: was the job completed by us (an earlier attempt)?"""
         try:
-            _, job, _ = self.api.call(
+            job = self.api.call(
                 "get", "GET", f"/api/export-jobs/{active.ctx.job_id}", deadline=self.clock.now() + 10
-            )
+            ).body
         except (ApiError, GaveUp):
             return False
         return (
@@ -641,6 +659,8 @@ def command_handler(command: str, output_key: str) -> Handler:
         )
 
         def kill() -> None:
+            if process.poll() is not None:
+                return  # finished (its process group may be gone)
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGTERM)
 

@@ -178,6 +178,18 @@ def test_lease_lost_on_a_heartbeat_stops_the_job_and_says_it_was_cancelled(queue
     assert queue.events(job_id) == ["created", "claimed", "cancelled"]
 
 
+def test_a_refused_completion_fails_the_job_instead_of_leaving_it_to_lapse(queue: FakeQueue) -> None:
+    [job_id] = queue.add_jobs(1)
+    queue.inject("complete", "400")
+    runner = Runner(queue.url, "t", "gpu-1", lease_seconds=5, handler=lambda ctx: "out.mp4", **FAST)
+    run_until(runner, lambda: queue.jobs[job_id].status == "error")
+
+    assert [o for _, o in queue.calls_to("complete", job_id)] == ["400"]  # not retried
+    [(body, _)] = queue.calls_to("fail", job_id)
+    assert body is not None and body["retryable"] is False and "refused" in body["error"]
+    assert queue.jobs[job_id].status == "error"
+
+
 def test_retry_after_is_honoured_until_the_deadline() -> None:
     with FakeQueue(fault_rate=1.0, faults=("503",), retry_after="2") as queue:
         clock = FakeClock()
