@@ -260,6 +260,7 @@ class JobContext:
         self.runner_id = runner_id
         self.cancel_reason: str | None = None  # why the job is no longer ours
         self.was_cancelled = False  # True when someone cancelled the job (not a lapse)
+        self.heartbeats = 0  # heartbeats the server acknowledged
         self._stopping = stopping
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
@@ -458,7 +459,11 @@ class Runner:
                 interrupt=self._stopping,
             )
         except ApiError as error:
-            if self._batch_claims and error.status == 400 and "max_jobs" in (error.field, error.message):
+            if (
+                self._batch_claims
+                and error.status == 400
+                and (error.field == "max_jobs" or "max_jobs" in error.message)
+            ):
                 log.warning("the server does not take max_jobs: claiming one job per call")
                 self._batch_claims = False
                 return []
@@ -543,6 +548,7 @@ class Runner:
                 if not active.beat_stop.is_set():
                     ctx._cancel(f"heartbeat failed, the lease would end: {error}")
                 return
+            ctx.heartbeats += 1
             active.lease_end = answer.sent + self.lease_seconds
             next_beat = answer.sent + self.heartbeat_seconds
 
