@@ -51,13 +51,13 @@ dev-wrangler: migrate-local
 
 # --- checks ------------------------------------------------------------------------------
 lint: install
-	$(UV) run --frozen ruff check src tests tools
-	$(UV) run --frozen ruff format --check src tests tools
+	$(UV) run --frozen ruff check src tests tools clients
+	$(UV) run --frozen ruff format --check src tests tools clients
 	$(UV) run --frozen mypy
 
 format: install
-	$(UV) run --frozen ruff format src tests tools
-	$(UV) run --frozen ruff check --fix src tests tools
+	$(UV) run --frozen ruff format src tests tools clients
+	$(UV) run --frozen ruff check --fix src tests tools clients
 
 test: lint
 	$(NODE) --test 'tools/runtime/*.test.mjs'
