@@ -178,6 +178,27 @@ def test_lease_lost_on_a_heartbeat_stops_the_job_and_says_it_was_cancelled(queue
     assert queue.events(job_id) == ["created", "claimed", "cancelled"]
 
 
+def test_heartbeats_failing_until_the_lease_would_end_give_the_job_up() -> None:
+    seen: list[JobContext] = []
+
+    def handler(ctx: JobContext) -> str:
+        seen.append(ctx)
+        ctx.wait(10)
+        return "out.mp4"
+
+    with FakeQueue(max_retries=0) as queue:  # a lapsed job ends in error: it is claimed only once
+        [job_id] = queue.add_jobs(1)
+        queue.inject("heartbeat", *["503"] * 100)
+        runner = Runner(queue.url, "t", "gpu-1", lease_seconds=0.6, handler=handler, **FAST)
+        run_until(runner, lambda: runner.counters.jobs["lost"] == 1)
+
+        assert seen[0].cancelled and not seen[0].was_cancelled
+        assert "heartbeat failed" in (seen[0].cancel_reason or "")
+        assert runner.counters.gave_up["heartbeat"] == 1 and len(queue.calls_to("heartbeat")) > 1
+        assert queue.calls_to("complete") == [] and queue.calls_to("fail") == []
+        assert queue.events(job_id)[:2] == ["created", "claimed"] and len(queue.events(job_id)) <= 3
+
+
 def test_a_refused_completion_fails_the_job_instead_of_leaving_it_to_lapse(queue: FakeQueue) -> None:
     [job_id] = queue.add_jobs(1)
     queue.inject("complete", "400")
