@@ -6,7 +6,7 @@ Standard library only, Python >= 3.9: copy this one file next to your code.
 
     def export(ctx):                      # ctx.job is the claimed job (a dict)
         for pct in range(0, 100, 10):
-            if ctx.cancelled:             # cancelled, lease lost, or the runner is shutting down
+            if ctx.cancelled:             # cancelled, lease lost, or the shutdown grace ran out
                 return None               # nothing is sent: the job is no longer ours
             ctx.progress(pct)             # sent with the next heartbeat
             ...
