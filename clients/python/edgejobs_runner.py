@@ -482,6 +482,7 @@ class Runner:
         ctx = JobContext(job, self.runner_id, self._stopping)
         active = _Active(job, ctx, lease_end)
         ctx._wake_heartbeat = active.beat_wake.set
+        log.info("job %s claimed (lease_id %s)", ctx.job_id, ctx.lease_id)
         if ctx.lease_id is None:
             log.info("job %s has no lease_id (an older server): acting with runner_id only", ctx.job_id)
         self._active[ctx.job_id] = active
@@ -568,6 +569,7 @@ class Runner:
         if outcome.get("result") is not None:
             body["result"] = outcome["result"]
         if self._finish(active, "complete", body):
+            log.info("job %s complete: %s", active.ctx.job_id, body["output_video_key"])
             self.counters.add("jobs", "completed")
 
     def _fail(self, active: _Active, error: str, retryable: bool, deadline: float | None = None) -> None:
