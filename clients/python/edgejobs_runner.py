@@ -279,12 +279,12 @@ class JobContext:
         """True once the runner is shutting down (finish soon, or raise RetryableError)."""
         return self._stopping.is_set()
 
-    def progress(self, percent: int) -> None:
-        """Record progress 0-100; the next heartbeat sends it."""
-        if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-            raise ValueError(f"progress must be an integer 0-100, got {percent!r}")
+    def progress(self, percent: float) -> None:
+        """Record progress 0-100 (a fraction is rounded down); the next heartbeat sends it."""
+        if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 <= percent <= 100:
+            raise ValueError(f"progress must be a number 0-100, got {percent!r}")
         with self._lock:
-            self._progress = max(percent, self._progress or 0)
+            self._progress = max(int(percent), self._progress or 0)
 
     def set_runpod_job_id(self, runpod_job_id: str) -> None:
         """Record the RunPod job id and send it with a heartbeat right away."""

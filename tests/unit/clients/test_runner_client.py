@@ -309,3 +309,13 @@ def test_sigterm_lets_a_job_finish_within_the_grace_period(queue: FakeQueue) -> 
     assert queue.jobs[job_id].status == "complete"
     assert queue.jobs[job_id].output_video_key == f"exports/{job_id}.mp4"
     assert len(queue.calls_to("claim")) == 1  # no claim after the signal
+
+
+def test_progress_is_a_number_0_to_100_that_never_goes_down() -> None:
+    ctx = JobContext({"id": "j1", "lease_id": "l1"}, "gpu-1", threading.Event())
+    ctx.progress(42.7)
+    ctx.progress(10)
+    assert ctx._heartbeat_fields() == {"progress": 42}
+    for bad in (101, -1, True, "50"):
+        with pytest.raises(ValueError):
+            ctx.progress(bad)  # type: ignore[arg-type]
