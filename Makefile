@@ -54,14 +54,14 @@ dev-wrangler: migrate-local
 
 # --- checks ------------------------------------------------------------------------------
 lint: install
-	$(UV) run --frozen ruff check src tests tools bench soak
-	$(UV) run --frozen ruff format --check src tests tools bench soak
+	$(UV) run --frozen ruff check src tests tools bench soak clients
+	$(UV) run --frozen ruff format --check src tests tools bench soak clients
 	$(UV) run --frozen mypy
 	$(PRETTIER) --check $(JS_FILES)
 
 format: install
-	$(UV) run --frozen ruff format src tests tools bench soak
-	$(UV) run --frozen ruff check --fix src tests tools bench soak
+	$(UV) run --frozen ruff format src tests tools bench soak clients
+	$(UV) run --frozen ruff check --fix src tests tools bench soak clients
 	$(PRETTIER) --log-level warn --write $(JS_FILES)
 
 test: lint
