@@ -15,8 +15,8 @@ import time
 import httpx
 from edgejobs_runner import JobContext, Runner
 
-from tests.conftest import TOKEN
-from tests.runtime import LocalRuntime
+from tests.support.runtime import LocalRuntime
+from tests.support.settings import TOKEN
 
 JOBS = 6
 

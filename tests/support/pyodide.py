@@ -7,7 +7,7 @@ import json
 import subprocess
 from typing import Any
 
-from tests.runtime import NODE_BIN, ROOT, node_env
+from tests.support.runtime import NODE_BIN, ROOT, node_env
 
 RUNNER = ROOT / "tests" / "support" / "pyodide_run.mjs"
 
