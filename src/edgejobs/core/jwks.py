@@ -96,7 +96,14 @@ def select_keys(keys: list[dict[str, str]], alg: str, kid: str | None) -> list[d
 class JwksCache:
     """The keys at one JWKS URL, kept for the isolate's lifetime."""
 
-    def __init__(self, url: str, fetch_json: FetchJson, *, min_interval: float = 60, max_age: float = 3600):
+    def __init__(
+        self,
+        url: str,
+        fetch_json: FetchJson | None = None,
+        *,
+        min_interval: float = 60,
+        max_age: float = 3600,
+    ) -> None:
         self.url = url
         self.fetch_json = fetch_json
         self.min_interval = min_interval
@@ -110,27 +117,31 @@ class JwksCache:
     def _may_fetch(self, now: float) -> bool:
         return self.attempted_at is None or now - self.attempted_at >= self.min_interval
 
-    async def keys_for(self, alg: str, kid: str | None, *, now: float) -> list[dict[str, str]]:
+    async def keys_for(
+        self, alg: str, kid: str | None, *, now: float, fetch_json: FetchJson | None = None
+    ) -> list[dict[str, str]]:
         """The cached keys for a token, fetching first when the cache is empty, stale, or lacks
-        the token's kid (each within the rate limit). Raises JwksUnavailable when no keys were
-        ever fetched."""
+        the token's kid (each within the rate limit). `fetch_json` (else the constructor's) makes
+        the request: the cache outlives an invocation, its outbound budget does not. Raises
+        JwksUnavailable when no keys were ever fetched."""
+        fetch = fetch_json or self.fetch_json
         stale = self.fetched_at is None or now - self.fetched_at >= self.max_age
         if self._inflight is not None or (stale and self._may_fetch(now)):
-            await self._refresh(now)
+            await self._refresh(now, fetch)
         if self.fetched_at is None:
             raise JwksUnavailable("The signing keys at JWT_JWKS_URL could not be fetched; retry shortly.")
         found = select_keys(self.keys, alg, kid)
         if not found and kid is not None and self._may_fetch(now):
-            await self._refresh(now)
+            await self._refresh(now, fetch)
             found = select_keys(self.keys, alg, kid)
         return found
 
-    async def _refresh(self, now: float) -> None:
+    async def _refresh(self, now: float, fetch: FetchJson | None) -> None:
         """One fetch at a time: concurrent requests of the isolate wait for the same one."""
         if self._inflight is None:
             self.attempted_at = now
             self.fetches += 1
-            self._inflight = asyncio.ensure_future(self._load(now))
+            self._inflight = asyncio.ensure_future(self._load(now, fetch))
         inflight = self._inflight
         try:
             await inflight
@@ -140,9 +151,11 @@ class JwksCache:
             if self._inflight is inflight and inflight.done():
                 self._inflight = None
 
-    async def _load(self, now: float) -> None:
+    async def _load(self, now: float, fetch: FetchJson | None) -> None:
+        if fetch is None:
+            raise JwksUnavailable("no way to fetch the JWKS was given")
         try:
-            document = await self.fetch_json(self.url)
+            document = await fetch(self.url)
         except Exception as exc:  # any transport or decoding failure is one outcome: no new keys
             raise JwksUnavailable(f"fetching the JWKS failed: {type(exc).__name__}") from exc
         self.keys = parse_jwks(document)

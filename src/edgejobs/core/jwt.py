@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from edgejobs.core.jwks import JwksCache
+    from edgejobs.core.jwks import FetchJson, JwksCache
 
 MAX_TOKEN_CHARS = 8192  # identity providers' tokens are 1-3 kB; anything larger is refused unread
 MAX_HEADER_BYTES = 1024
@@ -230,9 +230,10 @@ class TokenVerifier:
         algorithms = ("HS256",) if self.secret else ()
         self.algorithms: tuple[str, ...] = algorithms + (ASYMMETRIC_ALGORITHMS if jwks else ())
 
-    async def verify(self, token: str, *, now: float) -> dict[str, Any]:
+    async def verify(self, token: str, *, now: float, fetch_json: FetchJson | None = None) -> dict[str, Any]:
         """The token's claims once its signature and claims hold at `now` (epoch seconds);
-        else TokenError. `sub` is always a valid subject in the result."""
+        else TokenError (JwksUnavailable when the keys cannot be had). `sub` is always a valid
+        subject in the result. `fetch_json` fetches the JWKS for this invocation."""
         jws = parse_compact(token)
         alg = jws.alg
         if alg not in self.algorithms:
@@ -246,17 +247,17 @@ class TokenVerifier:
             assert self.secret is not None  # HS256 is in self.algorithms only with a secret
             valid = hmac.compare_digest(jws.signature, hs256(jws.signing_input, self.secret))
         else:
-            valid = await self._verify_with_jwks(jws, now)
+            valid = await self._verify_with_jwks(jws, now, fetch_json)
         if not valid:
             raise TokenError("signature", "The token's signature does not verify.")
         check_claims(jws.payload, now=now, issuers=self.issuers, audiences=self.audiences, leeway=self.leeway)
         return jws.payload
 
-    async def _verify_with_jwks(self, jws: Jws, now: float) -> bool:
+    async def _verify_with_jwks(self, jws: Jws, now: float, fetch_json: FetchJson | None) -> bool:
         assert self.jwks is not None and self.verify_asymmetric is not None
         if jws.alg == "ES256" and len(jws.signature) != 64:  # raw r||s of P-256
             return False
-        keys = await self.jwks.keys_for(jws.alg, jws.kid, now=now)
+        keys = await self.jwks.keys_for(jws.alg, jws.kid, now=now, fetch_json=fetch_json)
         if not keys:
             raise TokenError("signature", "No key in the JWKS matches the token's kid and algorithm.")
         for key in keys:

@@ -175,3 +175,14 @@ def test_select_keys_matches_type_alg_and_kid() -> None:
     assert select_keys(usable, "RS256", "e1") == []
     assert select_keys(usable, "HS256", None) == []
     assert [k["kid"] for k in select_keys(usable, "ES256", None)] == ["e1"]
+
+
+async def test_each_call_may_bring_its_own_fetch() -> None:
+    """The cache lives per isolate; the way to fetch (and its request budget) per invocation."""
+    first, second = FakeJwksSource(public_jwk(rsa_key(), "r1")), FakeJwksSource(public_jwk(rsa_key(), "r1"))
+    cache = JwksCache("https://idp.example/jwks")
+    with pytest.raises(JwksUnavailable):
+        await cache.keys_for("RS256", "r1", now=NOW)
+    assert await cache.keys_for("RS256", "r1", now=NOW + 60, fetch_json=first)
+    assert await cache.keys_for("RS256", "r2", now=NOW + 120, fetch_json=second) == []
+    assert (first.fetches, second.fetches) == (1, 1)
