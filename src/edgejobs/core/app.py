@@ -21,6 +21,8 @@ from .context import RequestContext
 from .db import D1Stats, Database
 from .errors import ApiError, Forbidden, InternalError, NotFound, ValidationError
 from .http import HttpRequest, HttpResponse, empty_response, json_response
+from .jwks import FetchJson
+from .jwt import AsymmetricVerify
 from .logs import emit
 from .routing import Router
 from .validation import check_query, clip
@@ -33,13 +35,23 @@ BASE_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"
 
 class Env:
     """The Worker's env as the app sees it: the D1 binding, and the settings (read when a
-    request starts, within its error handling: a bad var is a logged 500, not a crash)."""
+    request starts, within its error handling: a bad var is a logged 500, not a crash); and,
+    from the platform, how to check RS256/ES256 signatures and fetch a JWKS (user tokens)."""
 
-    __slots__ = ("config", "db_binding")
+    __slots__ = ("config", "db_binding", "fetch_json", "verify_signature")
 
-    def __init__(self, db_binding: Any, config: Callable[[], Config]) -> None:
+    def __init__(
+        self,
+        db_binding: Any,
+        config: Callable[[], Config],
+        *,
+        verify_signature: AsymmetricVerify | None = None,
+        fetch_json: FetchJson | None = None,
+    ) -> None:
         self.db_binding = db_binding
         self.config = config
+        self.verify_signature = verify_signature
+        self.fetch_json = fetch_json
 
 
 def error_response(error: ApiError) -> HttpResponse:
@@ -123,8 +135,11 @@ class App:
         ):
             return self._preflight(request.path)
         principal = SERVICE_PRINCIPAL
+        now = clock.now_ms()
         if request.path.startswith("/api/"):
-            principal = await authenticate(request, config)
+            principal = await authenticate(
+                request, config, now_ms=now, fetch_json=env.fetch_json, verify_signature=env.verify_signature
+            )
         route, params = self.router.match(request.method, request.path)
         if not principal.is_service and not route.users:
             raise Forbidden(f"A user token may not use {request.method} {route.template}.")
@@ -132,7 +147,7 @@ class App:
         if not route.takes_body:
             await refuse_body(request)
         db = Database(env.db_binding, stats)
-        ctx = RequestContext(request, config, db, request_id, clock.now_ms(), principal, self.registry)
+        ctx = RequestContext(request, config, db, request_id, now, principal, self.registry)
         return await route.handler(ctx, **params)
 
     def _preflight(self, path: str) -> HttpResponse:

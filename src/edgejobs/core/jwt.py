@@ -219,8 +219,6 @@ class TokenVerifier:
         audiences: tuple[str, ...] = (),
         leeway: float = LEEWAY_SECONDS,
     ) -> None:
-        if jwks is not None and verify_asymmetric is None:
-            raise ValueError("a JWKS needs an asymmetric signature verifier")
         self.secret = secret or None
         self.jwks = jwks
         self.verify_asymmetric = verify_asymmetric
@@ -230,10 +228,18 @@ class TokenVerifier:
         algorithms = ("HS256",) if self.secret else ()
         self.algorithms: tuple[str, ...] = algorithms + (ASYMMETRIC_ALGORITHMS if jwks else ())
 
-    async def verify(self, token: str, *, now: float, fetch_json: FetchJson | None = None) -> dict[str, Any]:
+    async def verify(
+        self,
+        token: str,
+        *,
+        now: float,
+        fetch_json: FetchJson | None = None,
+        verify_asymmetric: AsymmetricVerify | None = None,
+    ) -> dict[str, Any]:
         """The token's claims once its signature and claims hold at `now` (epoch seconds);
         else TokenError (JwksUnavailable when the keys cannot be had). `sub` is always a valid
-        subject in the result. `fetch_json` fetches the JWKS for this invocation."""
+        subject in the result. `fetch_json` fetches the JWKS and `verify_asymmetric` checks
+        RS256/ES256 for this call (else the constructor's)."""
         jws = parse_compact(token)
         alg = jws.alg
         if alg not in self.algorithms:
@@ -247,20 +253,25 @@ class TokenVerifier:
             assert self.secret is not None  # HS256 is in self.algorithms only with a secret
             valid = hmac.compare_digest(jws.signature, hs256(jws.signing_input, self.secret))
         else:
-            valid = await self._verify_with_jwks(jws, now, fetch_json)
+            verify = verify_asymmetric or self.verify_asymmetric
+            if verify is None:
+                raise TokenError("algorithm", "RS256 and ES256 cannot be verified here (no Web Crypto).")
+            valid = await self._verify_with_jwks(jws, now, fetch_json, verify)
         if not valid:
             raise TokenError("signature", "The token's signature does not verify.")
         check_claims(jws.payload, now=now, issuers=self.issuers, audiences=self.audiences, leeway=self.leeway)
         return jws.payload
 
-    async def _verify_with_jwks(self, jws: Jws, now: float, fetch_json: FetchJson | None) -> bool:
-        assert self.jwks is not None and self.verify_asymmetric is not None
+    async def _verify_with_jwks(
+        self, jws: Jws, now: float, fetch_json: FetchJson | None, verify: AsymmetricVerify
+    ) -> bool:
+        assert self.jwks is not None
         if jws.alg == "ES256" and len(jws.signature) != 64:  # raw r||s of P-256
             return False
         keys = await self.jwks.keys_for(jws.alg, jws.kid, now=now, fetch_json=fetch_json)
         if not keys:
             raise TokenError("signature", "No key in the JWKS matches the token's kid and algorithm.")
         for key in keys:
-            if await self.verify_asymmetric(jws.alg, key, jws.signing_input, jws.signature):
+            if await verify(jws.alg, key, jws.signing_input, jws.signature):
                 return True
         return False
