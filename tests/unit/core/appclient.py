@@ -13,7 +13,7 @@ from edgejobs.core.http import HttpRequest, HttpResponse
 from edgejobs.core.jwks import FetchJson
 from edgejobs.core.jwt import AsymmetricVerify
 from edgejobs.main import app
-from tests.fake_d1 import FakeD1
+from tests.support.fake_d1 import FakeD1
 
 MIGRATIONS = sorted((Path(__file__).parents[3] / "migrations").glob("*.sql"))
 SERVICE_TOKEN = "service-token-for-tests"
