@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import clock
-from .auth import SERVICE_PRINCIPAL, authenticate
+from .auth import SERVICE_PRINCIPAL, authenticate, jwks_fetcher
 from .capability import Registry
 from .config import Config
 from .context import RequestContext
@@ -24,6 +24,7 @@ from .http import HttpRequest, HttpResponse, empty_response, json_response
 from .jwks import FetchJson
 from .jwt import AsymmetricVerify
 from .logs import emit
+from .outbound import Transport
 from .routing import Router
 from .validation import check_query, clip
 
@@ -36,7 +37,8 @@ BASE_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"
 class Env:
     """The Worker's env as the app sees it: the D1 binding, and the settings (read when a
     request starts, within its error handling: a bad var is a logged 500, not a crash); and,
-    from the platform, how to check RS256/ES256 signatures and fetch a JWKS (user tokens)."""
+    from the platform, how to check RS256/ES256 signatures and how to reach other services
+    (`transport`, for the outbound seam: a JWKS here)."""
 
     __slots__ = ("config", "db_binding", "fetch_json", "verify_signature")
 
@@ -47,11 +49,14 @@ class Env:
         *,
         verify_signature: AsymmetricVerify | None = None,
         fetch_json: FetchJson | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.db_binding = db_binding
         self.config = config
         self.verify_signature = verify_signature
-        self.fetch_json = fetch_json
+        # One JWKS fetcher per invocation (an Env is made per request): `fetch_json` as given
+        # (tests), else one through the outbound seam over `transport`.
+        self.fetch_json = fetch_json or (jwks_fetcher(transport) if transport is not None else None)
 
 
 def error_response(error: ApiError) -> HttpResponse:

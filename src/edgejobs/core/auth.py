@@ -19,10 +19,12 @@ from .errors import ApiError, Unauthorized
 from .http import HttpRequest
 from .jwks import FetchJson, JwksCache, JwksUnavailable
 from .jwt import AsymmetricVerify, TokenError, TokenVerifier
+from .outbound import Outbound, OutboundError, Transport
 
 SERVICE = "service"
 USER = "user"
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash are guessable offline from one token
+JWKS_TIMEOUT_SECONDS = 5
 
 
 class Principal(NamedTuple):
@@ -105,6 +107,26 @@ def token_verifier(config: Config) -> TokenVerifier:
         )
         _verifier = (key, verifier)
     return _verifier[1]
+
+
+def jwks_fetcher(transport: Transport) -> FetchJson:
+    """How this invocation fetches a JWKS: one GET through the outbound seam (its request
+    budget, a 5 s timeout), made only when the key cache needs it. Any answer but a 2xx with
+    a JSON body is an OutboundError (the cache keeps the keys it has)."""
+    outbound: Outbound | None = None
+
+    async def fetch_json(url: str) -> object:
+        nonlocal outbound
+        if outbound is None:
+            outbound = Outbound(transport)
+        answer = await outbound.request(
+            "GET", url, headers={"accept": "application/json"}, timeout=JWKS_TIMEOUT_SECONDS
+        )
+        if not answer.ok:
+            raise OutboundError(f"the JWKS answered {answer.status}")
+        return answer.json()
+
+    return fetch_json
 
 
 def bearer_token(request: HttpRequest) -> str | None:
