@@ -5,16 +5,13 @@ RS256 and ES256 tokens minted here with `cryptography` go through the real `Toke
 from __future__ import annotations
 
 import json
-import subprocess
 import time
-from pathlib import Path
 
 from edgejobs.core.jwt import b64url_encode
+from tests.support.pyodide import run_in_pyodide
 from tests.support.tokens import ec_key, mint, public_jwk, public_pem, rsa_key
 from tests.unit.core.test_jwt import A2_JWK, A2_TOKEN, A3_JWK, A3_TOKEN
 
-ROOT = Path(__file__).resolve().parents[2]
-NODE = ROOT / "node_modules" / ".bin" / "node"
 NOW = int(time.time())
 
 SCRIPT = """
@@ -23,7 +20,7 @@ from edgejobs.core.jwks import JwksCache
 from edgejobs.core.jwt import TokenError, TokenVerifier, parse_compact
 from edgejobs.platform.webcrypto import verify_signature
 
-data = json.load(open("/data/cases.json"))
+data = json.loads(CASES)
 
 async def fetch(url):
     return data["jwks"]
@@ -39,14 +36,14 @@ for name, (token, jwk) in data["direct"].items():
     jws = parse_compact(token)
     results[name] = await verify_signature(jws.alg, jwk, jws.signing_input, jws.signature)
 json.dumps(results)
-"""
+"""  # the last expression: run_in_pyodide decodes it
 
 
 def _claims(**extra: object) -> dict[str, object]:
     return {"sub": "user-42", "exp": NOW + 600, "iat": NOW, **extra}
 
 
-def test_webcrypto_verifies_rs256_and_es256_in_pyodide(tmp_path: Path) -> None:
+def test_webcrypto_verifies_rs256_and_es256_in_pyodide() -> None:
     rsa, ec = rsa_key(), ec_key()
     off_curve = {**public_jwk(ec, "off-curve"), "y": b64url_encode(b"\x01" * 32)}
     rs_good = mint("RS256", rsa, _claims(), kid="r1")
@@ -78,22 +75,8 @@ def test_webcrypto_verifies_rs256_and_es256_in_pyodide(tmp_path: Path) -> None:
         ]
     }
     cases = {"now": NOW, "jwks": jwks, "tokens": tokens, "direct": direct}
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
-    (tmp_path / "script.py").write_text(SCRIPT)
-    run = subprocess.run(
-        [
-            str(NODE),
-            str(ROOT / "tests/support/pyodide_run.mjs"),
-            str(ROOT / "src"),
-            str(tmp_path / "script.py"),
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert json.loads(run.stdout) == {
+    results = run_in_pyodide(f"CASES = {json.dumps(json.dumps(cases))}\n" + SCRIPT)
+    assert results == {
         "rs256": "ok:user-42",
         "es256": "ok:user-42",
         "rs256_without_kid": "ok:user-42",
