@@ -39,7 +39,7 @@ MINT = Body(
         default=DEFAULT_TTL_SECONDS,
         description="Lifetime of the token in seconds.",
     ),
-    limit=4096,
+    limit=16 * 1024,  # like the runner actions: the smallest body limit of any route
 )
 
 
