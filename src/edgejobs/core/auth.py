@@ -153,11 +153,12 @@ async def authenticate(
             "`npx wrangler secret put API_TOKEN` (or API_TOKEN=... in .dev.vars locally)."
         )
     token = bearer_token(request)
-    if token is None and request.header("authorization") is None:
+    from_access = token is None and request.header("authorization") is None
+    if from_access:  # Cloudflare Access's assertion: only ever a user token
         token = (request.header("cf-access-jwt-assertion") or "").strip() or None
     if token is None:
         raise Unauthorized("Send `Authorization: Bearer <token>`: the service token or a user token (a JWT).")
-    if hmac.compare_digest(token.encode(), api_token.encode()):
+    if not from_access and hmac.compare_digest(token.encode(), api_token.encode()):
         return SERVICE_PRINCIPAL
     if token.count(".") != 2:
         raise Unauthorized("The bearer token is not valid.")

@@ -9,7 +9,7 @@ import pytest
 
 from edgejobs.core.jwt import parse_compact
 from tests.support.tokens import FakeJwksSource, cpython_verify, ec_key, mint, public_jwk, rsa_key
-from tests.unit.core.appclient import SECRET, AppClient, body_of
+from tests.unit.core.appclient import SECRET, SERVICE_TOKEN, AppClient, body_of
 
 NOW = int(time.time())
 
@@ -79,6 +79,9 @@ async def test_cloudflare_access_header_is_read_when_there_is_no_authorization()
     assert both.status == 200
     nothing = await client.call("GET", "/api/veo/jobs", token=None)
     assert nothing.status == 401
+    # The service token is only ever taken from Authorization.
+    smuggled = await client.call("GET", "/api/export-jobs", token=None, cf_access_jwt_assertion=SERVICE_TOKEN)
+    assert smuggled.status == 401
 
 
 async def test_without_api_token_even_a_valid_user_token_is_refused() -> None:
