@@ -14,6 +14,7 @@ import hmac
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from . import clock
 from .config import Config, Setting, declare, non_negative_int
 from .errors import ApiError, Unauthorized
 from .http import HttpRequest
@@ -139,13 +140,14 @@ async def authenticate(
     request: HttpRequest,
     config: Config,
     *,
-    now_ms: int,
+    now_ms: int | None = None,
     fetch_json: FetchJson | None = None,
     verify_signature: AsymmetricVerify | None = None,
 ) -> Principal:
-    """The principal of an `/api/` request, or a 401 that says what is wrong (503 when a JWKS
-    is needed and cannot be fetched). `fetch_json` fetches the JWKS within this invocation's
-    outbound budget; `verify_signature` checks RS256/ES256 (Web Crypto in the Worker)."""
+    """The principal of an `/api/` request at `now_ms` (default: now), or a 401 that says what
+    is wrong (503 when a JWKS is needed and cannot be fetched). `fetch_json` fetches the JWKS
+    within this invocation's outbound budget; `verify_signature` checks RS256/ES256 (Web
+    Crypto in the Worker)."""
     api_token = str(config.api_token)
     if not api_token:
         raise Unauthorized(
@@ -164,7 +166,10 @@ async def authenticate(
         raise Unauthorized("The bearer token is not valid.")
     try:
         claims = await token_verifier(config).verify(
-            token, now=now_ms / 1000, fetch_json=fetch_json, verify_asymmetric=verify_signature
+            token,
+            now=(clock.now_ms() if now_ms is None else now_ms) / 1000,
+            fetch_json=fetch_json,
+            verify_asymmetric=verify_signature,
         )
     except TokenError as error:
         raise Unauthorized(error.message, details={"reason": error.reason}) from None
