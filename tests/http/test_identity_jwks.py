@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from edgejobs.core.jwt import b64url_decode, b64url_encode
-from tests.conftest import BASE_URL
-from tests.runtime import LocalRuntime, local_runtime
 from tests.support.fake_http import FakeHttp, Reply
+from tests.support.runtime import LocalRuntime, local_runtime
+from tests.support.settings import BASE_URL
 from tests.support.tokens import ec_key, mint, public_jwk, public_pem, rsa_key
 
 JWKS_PATH = "/.well-known/jwks.json"
