@@ -19,7 +19,7 @@ NOW = int(time.time())
 
 
 def token_of(sub: str) -> str:
-    return mint("HS256", SECRET.encode(), {"sub": sub, "exp": NOW + 3600})
+    return mint("HS256", SECRET.encode(), {"sub": sub, "exp": NOW + 6 * 3600})
 
 
 ALICE, BOB = token_of("alice"), token_of("bob")

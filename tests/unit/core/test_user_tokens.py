@@ -11,11 +11,11 @@ from edgejobs.core.jwt import parse_compact
 from tests.support.tokens import FakeJwksSource, cpython_verify, ec_key, mint, public_jwk, rsa_key
 from tests.unit.core.appclient import SECRET, SERVICE_TOKEN, AppClient, body_of
 
-NOW = int(time.time())
+NOW = int(time.time())  # tokens are minted at collection: margins of hours, not minutes
 
 
 def user_token(sub: str = "alice", secret: str = SECRET, **claims: object) -> str:
-    return mint("HS256", secret.encode(), {"sub": sub, "exp": NOW + 600, "iat": NOW, **claims})
+    return mint("HS256", secret.encode(), {"sub": sub, "exp": NOW + 6 * 3600, "iat": NOW, **claims})
 
 
 async def test_the_service_token_opens_service_routes_and_a_user_token_does_not() -> None:
@@ -36,8 +36,8 @@ async def test_a_user_token_opens_the_veo_routes() -> None:
 @pytest.mark.parametrize(
     ("token", "reason"),
     [
-        (user_token(exp=NOW - 120), "expired"),
-        (user_token(nbf=NOW + 120), "not_yet_valid"),
+        (user_token(exp=NOW - 6 * 3600), "expired"),
+        (user_token(nbf=NOW + 6 * 3600), "not_yet_valid"),
         (user_token(secret="another-secret-of-at-least-32-bytes"), "signature"),
         (user_token()[:-6], "malformed"),
         (mint("HS256", SECRET.encode(), {"sub": "a", "exp": NOW + 60}, header={"alg": "none"}), "algorithm"),
@@ -107,7 +107,7 @@ async def test_jwks_tokens_through_the_app(alg: str) -> None:
         JWT_JWKS_URL=f"https://idp.example/{alg}/jwks.json",
     )
     key, kid = (rsa_key(), "r1") if alg == "RS256" else (ec_key(), "e1")
-    token = mint(alg, key, {"sub": "bob", "exp": NOW + 600}, kid=kid)
+    token = mint(alg, key, {"sub": "bob", "exp": NOW + 6 * 3600}, kid=kid)
     assert (await client.call("PUT", "/api/veo/jobs/b1", {}, token=token)).status == 201
     assert body_of(await client.call("GET", "/api/veo/jobs?user_id=bob"))["items"][0]["job_id"] == "b1"
     hs = user_token("bob")  # no JWT_SECRET here: HS256 is not an accepted algorithm
