@@ -9,6 +9,7 @@ import httpx
 
 from bench.measure import Direct, Probe, d1_batch, d1_body
 from bench.probes import State, get, keep_cursor, rotate
+from bench.rows import BENCH_USER
 from bench.settings import CONFIG, PAGE
 from edgejobs.core import codec
 from edgejobs.core.clock import now_ms
@@ -70,11 +71,13 @@ def veo_probes(state: State) -> list[Probe]:
         job_id = f"veo_{state.tag}_absent_{i}"
         return "PUT", f"/api/veo/jobs/{job_id}", {"json": veo_body(job_id), "headers": {"if-none-match": "*"}}
 
-    def list_direct(status: str | None = None, video_id: str | None = None) -> Callable[[int], Direct]:
-        return lambda i: [d1_body(veo_sql.list_statement(now_ms(), status, video_id, [], PAGE + 1))]
+    def list_direct(
+        status: str | None = None, video_id: str | None = None, owner: str | None = None
+    ) -> Callable[[int], Direct]:
+        return lambda i: [d1_body(veo_sql.list_statement(now_ms(), status, video_id, [], PAGE + 1, owner))]
 
     def get_direct(i: int) -> Direct:
-        return [d1_body(Statement(veo_sql.GET_SQL, [live[i % len(live)], now_ms()]))]
+        return [d1_body(Statement(veo_sql.GET_SQL, [live[i % len(live)], now_ms(), None]))]
 
     return [
         Probe(f"PUT /api/veo/jobs/{{id}} create ({VEO_BODY_BYTES:,} B JSON)", put_new, keep_created),
@@ -103,6 +106,16 @@ def veo_probes(state: State) -> list[Probe]:
         Probe(
             "GET /api/veo/jobs?status=completed&video_id=…",
             get(f"/api/veo/jobs?status=completed&video_id={video}"),
+        ),
+        Probe(
+            "GET /api/veo/jobs?user_id=… (one user's list)",
+            get(f"/api/veo/jobs?user_id={BENCH_USER}"),
+            direct=list_direct(owner=BENCH_USER),
+        ),
+        Probe(
+            "GET /api/veo/jobs?user_id=…&status=completed",
+            get(f"/api/veo/jobs?user_id={BENCH_USER}&status=completed"),
+            direct=list_direct("completed", owner=BENCH_USER),
         ),
         Probe(
             "DELETE /api/veo/jobs/{id}",

@@ -49,9 +49,14 @@ class VeoRow:
     updated_at: int
     expires_at: int
     payload: codec.EncodedPayload = field(repr=False)
+    user_id: str | None = None  # half the jobs: one of USERS users' (user tokens), half the service's
 
     def job_object(self) -> dict[str, Any]:
         return json.loads(self.payload.canonical)
+
+
+USERS = 250
+BENCH_USER = "user0007"  # the user whose list `make bench` reads
 
 
 def veo_rows(count: int, now: int, seed: int = 1, expired_share: float = EXPIRED_SHARE) -> Iterator[VeoRow]:
@@ -102,6 +107,7 @@ def veo_rows(count: int, now: int, seed: int = 1, expired_share: float = EXPIRED
             updated_at=updated_at,
             expires_at=expires_at,
             payload=payload,
+            user_id=f"user{(i // 2) % USERS:04d}" if i % 2 == 0 else None,
         )
 
 

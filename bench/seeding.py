@@ -107,7 +107,7 @@ class Seeded:
 
 _VEO_COLUMNS = (
     "job_id, status, video_id, video_url, scene_count, characters_found, mode, voice, has_script, error, "
-    "etag, size_bytes, stored_bytes, revision, created_at, updated_at, expires_at"
+    "etag, size_bytes, stored_bytes, revision, created_at, updated_at, expires_at, user_id"
 )
 _SAMPLE = 400  # ids kept per kind for the probes
 
@@ -136,10 +136,10 @@ def seed(
     for row in veo_rows(veo, now, expired_share=veo_expired_share):
         p = row.payload
         conn.execute(
-            f"INSERT INTO veo_jobs ({_VEO_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)",
+            f"INSERT INTO veo_jobs ({_VEO_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)",
             (row.job_id, row.status, row.video_id, row.video_url, row.scene_count, row.characters_found,
              row.mode, row.voice, row.has_script, row.error, p.etag, p.size_bytes, p.stored_bytes,
-             row.created_at, row.updated_at, row.expires_at),
+             row.created_at, row.updated_at, row.expires_at, row.user_id),
         )  # fmt: skip
         conn.execute("INSERT INTO veo_job_data (job_id, data) VALUES (?, ?)", (row.job_id, p.stored))
         if peers:

@@ -9,13 +9,13 @@ then skipped, and say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
 import edgejobs.main  # noqa: F401 - builds the registry, which declares every capability's settings
-from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+from tests.support.runtime import TEST_JWT_SECRET, TEST_TOKEN, LocalRuntime, local_runtime
 from tests.support.settings import ALLOWED_ORIGIN, BASE_URL, TOKEN
 
 
@@ -25,7 +25,9 @@ def runtime() -> Iterator[LocalRuntime | None]:
     if BASE_URL:
         yield None
         return
-    with local_runtime(vars={"API_TOKEN": TEST_TOKEN, "CORS_ORIGINS": ALLOWED_ORIGIN}) as rt:
+    with local_runtime(
+        vars={"API_TOKEN": TEST_TOKEN, "CORS_ORIGINS": ALLOWED_ORIGIN, "JWT_SECRET": TEST_JWT_SECRET}
+    ) as rt:
         yield rt
 
 
@@ -54,3 +56,18 @@ def anon(base_url: str) -> Iterator[httpx.Client]:
     """A client without credentials."""
     with httpx.Client(base_url=base_url, timeout=60) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def user_tokens(client: httpx.Client) -> Callable[[str], str]:
+    """`user_tokens(sub)`: a user token for `sub`, minted by the Worker (POST /api/tokens)."""
+    minted: dict[str, str] = {}
+
+    def token_for(sub: str) -> str:
+        if sub not in minted:
+            answer = client.post("/api/tokens", json={"sub": sub, "ttl_seconds": 3600})
+            assert answer.status_code == 201, answer.text
+            minted[sub] = answer.json()["token"]
+        return minted[sub]
+
+    return token_for

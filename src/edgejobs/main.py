@@ -6,7 +6,7 @@ package (`<capability>/__init__.py`); adding one is one line here.
 
 from __future__ import annotations
 
-from . import exports, maintenance, service, veo
+from . import exports, maintenance, service, tokens, veo
 from .core.app import App, Env
 from .core.capability import Registry
 from .core.clock import now_ms
@@ -19,6 +19,7 @@ REGISTRY = Registry(
         veo.CAPABILITY,
         exports.CAPABILITY,
         maintenance.CAPABILITY,
+        tokens.CAPABILITY,
     ]
 )
 app = App(REGISTRY)

@@ -252,4 +252,5 @@ def test_migration_has_only_the_intended_indexes(local: LocalRuntime) -> None:
         for r in local.sql("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'veo_job%'")
     }
     expected = {"veo_jobs_by_updated", "veo_jobs_by_status", "veo_jobs_by_video", "veo_jobs_by_expiry"}
+    expected |= {"veo_jobs_by_user", "veo_jobs_by_user_status"}  # one owner's list (user tokens)
     assert {n for n in names if not n.startswith("sqlite_autoindex")} == expected

@@ -26,6 +26,7 @@ MIGRATIONS_DIR = ROOT / "migrations"
 NODE_BIN = ROOT / "node_modules" / ".bin"
 READY_MARKER = "EDGEJOBS_READY "
 TEST_TOKEN = "test-token"
+TEST_JWT_SECRET = "test-jwt-secret-of-at-least-32-bytes"  # the session runtime's JWT_SECRET
 
 
 def node_env() -> dict[str, str]:

@@ -224,6 +224,24 @@ def test_veo_list_variants_walk_their_index_in_order(
     assert any(expected in step for step in plan), plan
 
 
+@pytest.mark.parametrize("key", sorted(veo_sql.OWNER_LIST_SQL))
+def test_a_users_veo_list_is_one_index_range(
+    schema: sqlite3.Connection, key: tuple[bool, bool, bool]
+) -> None:
+    """A user token's list (or the service's `?user_id=`): by_user or by_user_status, entered at
+    the owner (a SEARCH, not a walk of everyone's jobs); with a video filter the video index."""
+    plan = explain(schema, SqlStatement("veo owner list", veo_sql.OWNER_LIST_SQL[key]))
+    by_status, by_video, _after = key
+    expected = (
+        "veo_jobs_by_video (video_id=?"
+        if by_video
+        else "veo_jobs_by_user_status (user_id=? AND status=?"
+        if by_status
+        else "veo_jobs_by_user (user_id=?"
+    )
+    assert any(step.startswith("SEARCH") and expected in step for step in plan), plan
+
+
 @pytest.mark.parametrize("types", [None, ("overlay",), ("annotate", "framing", "overlay")])
 def test_claims_take_the_first_entries_of_the_pending_only_indexes(
     schema: sqlite3.Connection, types: tuple[str, ...] | None

@@ -14,14 +14,17 @@ from collections.abc import Callable
 from typing import Any
 
 from . import clock
-from .auth import SERVICE_PRINCIPAL, authenticate
+from .auth import SERVICE_PRINCIPAL, authenticate, jwks_fetcher
 from .capability import Registry
 from .config import Config
 from .context import RequestContext
 from .db import D1Stats, Database
 from .errors import ApiError, Forbidden, InternalError, NotFound, ValidationError
 from .http import HttpRequest, HttpResponse, empty_response, json_response
+from .jwks import FetchJson
+from .jwt import AsymmetricVerify
 from .logs import emit
+from .outbound import Transport
 from .routing import Router
 from .validation import check_query, clip
 
@@ -33,13 +36,27 @@ BASE_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"
 
 class Env:
     """The Worker's env as the app sees it: the D1 binding, and the settings (read when a
-    request starts, within its error handling: a bad var is a logged 500, not a crash)."""
+    request starts, within its error handling: a bad var is a logged 500, not a crash); and,
+    from the platform, how to check RS256/ES256 signatures and how to reach other services
+    (`transport`, for the outbound seam: a JWKS here)."""
 
-    __slots__ = ("config", "db_binding")
+    __slots__ = ("config", "db_binding", "fetch_json", "verify_signature")
 
-    def __init__(self, db_binding: Any, config: Callable[[], Config]) -> None:
+    def __init__(
+        self,
+        db_binding: Any,
+        config: Callable[[], Config],
+        *,
+        verify_signature: AsymmetricVerify | None = None,
+        fetch_json: FetchJson | None = None,
+        transport: Transport | None = None,
+    ) -> None:
         self.db_binding = db_binding
         self.config = config
+        self.verify_signature = verify_signature
+        # One JWKS fetcher per invocation (an Env is made per request): `fetch_json` as given
+        # (tests), else one through the outbound seam over `transport`.
+        self.fetch_json = fetch_json or (jwks_fetcher(transport) if transport is not None else None)
 
 
 def error_response(error: ApiError) -> HttpResponse:
@@ -123,8 +140,11 @@ class App:
         ):
             return self._preflight(request.path)
         principal = SERVICE_PRINCIPAL
+        now = clock.now_ms()
         if request.path.startswith("/api/"):
-            principal = await authenticate(request, config)
+            principal = await authenticate(
+                request, config, now_ms=now, fetch_json=env.fetch_json, verify_signature=env.verify_signature
+            )
         route, params = self.router.match(request.method, request.path)
         if not principal.is_service and not route.users:
             raise Forbidden(f"A user token may not use {request.method} {route.template}.")
@@ -132,7 +152,7 @@ class App:
         if not route.takes_body:
             await refuse_body(request)
         db = Database(env.db_binding, stats)
-        ctx = RequestContext(request, config, db, request_id, clock.now_ms(), principal, self.registry)
+        ctx = RequestContext(request, config, db, request_id, now, principal, self.registry)
         return await route.handler(ctx, **params)
 
     def _preflight(self, path: str) -> HttpResponse:

@@ -28,6 +28,16 @@ def non_negative_int(text: str, env_name: str) -> int:
     return number
 
 
+def boolean(text: str, env_name: str) -> bool:
+    """`true`/`false` (also 1/0, yes/no; any case)."""
+    value = text.lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise ValueError(f"var {env_name} must be true or false, got {text[:40]!r}")
+
+
 def origin_list(text: str, env_name: str) -> tuple[str, ...]:
     """Comma-separated origins, without trailing slashes."""
     return tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())

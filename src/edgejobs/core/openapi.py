@@ -33,7 +33,8 @@ ERROR_SCHEMA = {
 
 _ERROR_TEXT = {
     "400": "Validation error or invalid JSON",
-    "401": "Missing or invalid bearer token, or no API_TOKEN configured",
+    "401": "Missing or invalid bearer token (a user token's reason in details.reason), or no API_TOKEN",
+    "403": "A user token on a route only the service token may use",
     "404": "Not found",
     "405": "Method not allowed",
     "409": "Conflict",
@@ -42,7 +43,7 @@ _ERROR_TEXT = {
     "415": "Unsupported media type",
     "429": "Quota exceeded",
     "500": "Internal error",
-    "503": "Database unavailable (see Retry-After)",
+    "503": "Database (or a user token's JWKS) unavailable (see Retry-After)",
 }
 
 COMMON_HEADERS = {
@@ -131,6 +132,8 @@ def build_document(routes: list[Route], schemas: dict[str, Any]) -> dict[str, An
         errors = ["400", "405", "500", "503"]
         if route.template.startswith("/api/"):
             errors.append("401")
+            if not route.users:
+                errors.append("403")
             operation["security"] = [{"bearer": []}]
         else:
             operation["security"] = []

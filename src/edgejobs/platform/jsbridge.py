@@ -20,6 +20,8 @@ from ..core.app import Env
 from ..core.config import config_from_json, env_names
 from ..core.http import HttpRequest, HttpResponse
 from .d1 import JsD1
+from .fetch import js_transport
+from .webcrypto import verify_signature
 
 
 class JsGlobals:
@@ -76,4 +78,9 @@ def env_from_js(js_env: Any) -> Env:
     """The app's view of a JS env: its D1 binding `DB`, and its settings read in one crossing."""
     js = js_globals()
     settings = js.stringify(js_env, js.setting_names)
-    return Env(JsD1(js_env.DB, js), lambda: config_from_json(settings))
+    return Env(
+        JsD1(js_env.DB, js),
+        lambda: config_from_json(settings),
+        verify_signature=verify_signature,
+        transport=js_transport,
+    )

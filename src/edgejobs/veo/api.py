@@ -32,6 +32,15 @@ IF_NONE_MATCH_PARAMETER = {
     "description": "`*`: create only; 412 if a live job with this id exists.",
     "schema": {"type": "string", "enum": ["*"]},
 }
+USER_ID_PARAMETER = {
+    "name": "user_id",
+    "in": "query",
+    "description": (
+        "Service token only (a user token sending it is a 400): act on this user's jobs, as that "
+        "user (lists filter on it, another owner's job is a 404, a PUT creates the job for them)."
+    ),
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"},
+}
 ETAG_HEADER = {"description": "Strong ETag of the stored object.", "schema": {"type": "string"}}
 
 JOB_SCHEMA = {
@@ -69,6 +78,7 @@ METADATA_SCHEMA = {
     "additionalProperties": False,
     "required": [
         "job_id",
+        "user_id",
         "status",
         "video_id",
         "video_url",
@@ -87,6 +97,10 @@ METADATA_SCHEMA = {
     ],
     "properties": {
         "job_id": {"type": "string"},
+        "user_id": {
+            "type": ["string", "null"],
+            "description": "The user token `sub` that owns the job; null when the service token wrote it.",
+        },
         "status": {"type": "string"},
         "video_id": _NULLABLE_STRING,
         "video_url": _NULLABLE_STRING,
@@ -120,7 +134,8 @@ ROUTES = [
         {
             "summary": "Store a VEO job object (upsert)",
             "tags": _TAGS,
-            "parameters": [JOB_ID_PARAMETER, IF_MATCH_PARAMETER, IF_NONE_MATCH_PARAMETER],
+            "x-user-tokens": True,
+            "parameters": [JOB_ID_PARAMETER, IF_MATCH_PARAMETER, IF_NONE_MATCH_PARAMETER, USER_ID_PARAMETER],
             "requestBody": {"required": True, "content": json_content(ref("VeoJob"))},
             "responses": {
                 "200": {
@@ -138,7 +153,7 @@ ROUTES = [
                     "content": json_content(ref("VeoJobMetadata")),
                 },
             },
-            "x-errors": ["412"],
+            "x-errors": ["409", "412"],
         },
     ),
     Route(
@@ -148,7 +163,8 @@ ROUTES = [
         {
             "summary": "The stored VEO job object, exactly as stored",
             "tags": _TAGS,
-            "parameters": [JOB_ID_PARAMETER],
+            "x-user-tokens": True,
+            "parameters": [JOB_ID_PARAMETER, USER_ID_PARAMETER],
             "responses": {
                 "200": {
                     "description": "The object (404 if absent or expired)",
@@ -165,6 +181,7 @@ ROUTES = [
         {
             "summary": "Live VEO jobs' metadata, newest updated_at first",
             "tags": _TAGS,
+            "x-user-tokens": True,
             "parameters": [
                 {
                     "name": "status",
@@ -176,6 +193,7 @@ ROUTES = [
                     "in": "query",
                     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
                 },
+                USER_ID_PARAMETER,
                 *PAGE_PARAMETERS,
             ],
             "responses": {
@@ -193,7 +211,8 @@ ROUTES = [
         {
             "summary": "Delete a VEO job",
             "tags": _TAGS,
-            "parameters": [JOB_ID_PARAMETER, IF_MATCH_PARAMETER],
+            "x-user-tokens": True,
+            "parameters": [JOB_ID_PARAMETER, IF_MATCH_PARAMETER, USER_ID_PARAMETER],
             "responses": {"204": {"description": "Deleted"}},
             "x-errors": ["412"],
         },
@@ -205,13 +224,15 @@ ROUTES = [
         {
             "summary": "Delete every VEO job (needs confirm=all)",
             "tags": _TAGS,
+            "x-user-tokens": True,
             "parameters": [
                 {
                     "name": "confirm",
                     "in": "query",
                     "required": True,
                     "schema": {"type": "string", "enum": ["all"]},
-                }
+                },
+                USER_ID_PARAMETER,
             ],
             "responses": {
                 "200": {

@@ -21,28 +21,47 @@ from ..core.errors import ValidationError
 from ..core.http import JSON_CONTENT_TYPE, HttpResponse, empty_response, json_response
 from ..core.pagination import page_request, page_rows, rendered_page_response
 from .model import (
-    LIST_SCOPE,
     MAX_NAME_CHARS,
     MAX_STATUS_CHARS,
+    Owner,
     check_body_job_id,
     expires_at,
     extract_metadata,
     not_found,
+    owner_of,
     parse_job_id,
     parse_precondition,
     precondition_failed,
     query_filter,
     render_metadata,
+    taken,
 )
 from .sql import (
     DELETE_ALL_PAYLOADS_SQL,
     DELETE_LIVE_SQL,
+    DELETE_OWNED_LIVE_SQL,
+    DELETE_OWNED_PAYLOADS_SQL,
+    DELETE_OWNED_REST_SQL,
     DELETE_REST_SQL,
     DELETE_SQL,
     GET_SQL,
+    OWNER_SQL,
     list_statement,
     write_statements,
 )
+
+
+def _owner(ctx: RequestContext) -> Owner:
+    return owner_of(ctx.principal, ctx.request.query, ctx.config.veo_shared_pool)
+
+
+async def _held_by_another(ctx: RequestContext, job_id: str, owner: Owner) -> bool:
+    """After a scoped write or delete that matched nothing: is the live job with this id
+    someone else's? (One key lookup, only on that failure path.)"""
+    if owner.scope is None:
+        return False
+    row = await ctx.db.first(OWNER_SQL, job_id, ctx.now)
+    return row is not None and row["user_id"] != owner.scope
 
 
 async def put_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
@@ -53,12 +72,16 @@ async def put_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     check_body_job_id(job_id, obj)
     meta = extract_metadata(obj)
     payload = codec.encode_payload(obj, what="The job object")  # 413 over a D1 row
+    owner = _owner(ctx)
+    expires = expires_at(meta.status, ctx.now, ctx.config)
     statements = write_statements(
-        job_id, meta, payload, precondition, ctx.now, expires_at(meta.status, ctx.now, ctx.config)
+        job_id, meta, payload, precondition, ctx.now, expires, owner.scope, owner.creator
     )
     results = await ctx.db.batch(statements)
     row = results[0].first()
     if row is None:  # the conditional write matched nothing, so the batch wrote nothing
+        if precondition.kind == "none" or await _held_by_another(ctx, job_id, owner):
+            raise taken(job_id)  # job ids are global: another owner's live job keeps its id
         raise precondition_failed(job_id, precondition)
     created = row["revision"] == 1
     headers = {"etag": payload.etag}
@@ -70,7 +93,7 @@ async def put_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
 async def get_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     """The stored object, byte for byte as canonical JSON, with its ETag."""
     job_id = parse_job_id(job_id)
-    row = await ctx.db.first(GET_SQL, job_id, ctx.now, blobs=("data",))
+    row = await ctx.db.first(GET_SQL, job_id, ctx.now, _owner(ctx).scope, blobs=("data",))
     if row is None:
         raise not_found(job_id)
     return HttpResponse(
@@ -87,24 +110,25 @@ def _list_position(row: dict[str, Any]) -> list[object]:
 async def list_veo_jobs(ctx: RequestContext) -> HttpResponse:
     """Live jobs' metadata, newest `updated_at` first; `status` and `video_id` filters."""
     query = ctx.request.query
+    owner = _owner(ctx)
     status = query_filter(query, "status", MAX_STATUS_CHARS)
     video_id = query_filter(query, "video_id", MAX_NAME_CHARS)
-    page = page_request(query, LIST_SCOPE, ctx.cursor_key, (int, str))
-    rows = (
-        await ctx.db.run(list_statement(ctx.now, status, video_id, page.after or [], page.limit + 1))
-    ).rows
-    return rendered_page_response(*page_rows(rows, page, LIST_SCOPE, ctx.cursor_key, _list_position))
+    page = page_request(query, owner.list_scope, ctx.cursor_key, (int, str))
+    statement = list_statement(ctx.now, status, video_id, page.after or [], page.limit + 1, owner.scope)
+    rows = (await ctx.db.run(statement)).rows
+    return rendered_page_response(*page_rows(rows, page, owner.list_scope, ctx.cursor_key, _list_position))
 
 
 async def delete_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     """204; 404 if absent or expired; with If-Match, 412 unless the live job matches."""
     job_id = parse_job_id(job_id)
     precondition = parse_precondition(ctx.request, allow_absent=False)
-    result = await ctx.db.execute(DELETE_SQL, job_id, ctx.now, *precondition.match_params())
+    owner = _owner(ctx)
+    result = await ctx.db.execute(DELETE_SQL, job_id, ctx.now, *precondition.match_params(), owner.scope)
     if result.changes == 0:
-        raise (
-            precondition_failed(job_id, precondition) if precondition.kind == "match" else not_found(job_id)
-        )
+        if precondition.kind == "match" and not await _held_by_another(ctx, job_id, owner):
+            raise precondition_failed(job_id, precondition)
+        raise not_found(job_id)  # another owner's job is as absent as a missing one
     return empty_response(204)
 
 
@@ -112,11 +136,18 @@ async def delete_all_veo_jobs(ctx: RequestContext) -> HttpResponse:
     """Delete every job, only with `?confirm=all`; answers how many live jobs went."""
     if ctx.request.query.get("confirm") != "all":
         raise ValidationError("Deleting every VEO job needs `?confirm=all`.", field="confirm")
-    _payloads, live, _rest = await ctx.db.batch(
-        [
+    scope = _owner(ctx).scope
+    if scope is None:
+        statements = [
             Statement(DELETE_ALL_PAYLOADS_SQL),
             Statement(DELETE_LIVE_SQL, [ctx.now]),
             Statement(DELETE_REST_SQL),
         ]
-    )
+    else:  # a user's own jobs only
+        statements = [
+            Statement(DELETE_OWNED_PAYLOADS_SQL, [scope]),
+            Statement(DELETE_OWNED_LIVE_SQL, [scope, ctx.now]),
+            Statement(DELETE_OWNED_REST_SQL, [scope]),
+        ]
+    _payloads, live, _rest = await ctx.db.batch(statements)
     return json_response({"deleted": live.changes})

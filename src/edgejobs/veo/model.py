@@ -8,16 +8,17 @@ import re
 from typing import Any, Literal, NamedTuple
 
 from ..core import codec
+from ..core.auth import Principal
 from ..core.config import Config
 from ..core.db import MAX_SAFE_INTEGER, SqlValue
-from ..core.errors import NotFound, PreconditionFailed, ValidationError
+from ..core.errors import Conflict, NotFound, PreconditionFailed, ValidationError
 from ..core.http import HttpRequest, parse_entity_tags
 from ..core.render import BOOL, TIME, Column, item_sql, render
 from ..core.validation import check_str, path_param
 
 # A job's metadata as clients see it, rendered by `render_metadata` or, on list pages, by SQLite.
 METADATA_FIELDS = (
-    *map(Column, ("job_id", "status", "video_id", "video_url", "scene_count", "characters_found")),
+    *map(Column, ("job_id", "user_id", "status", "video_id", "video_url", "scene_count", "characters_found")),
     *map(Column, ("mode", "voice")),
     Column("has_script", BOOL),
     Column("error"),
@@ -37,6 +38,36 @@ MAX_URL_CHARS = 2048
 MAX_ERROR_CHARS = 4096
 MAX_IF_MATCH_TAGS = 4  # the slots in _ETAG_MATCHES
 LIST_SCOPE = "veo_jobs"
+USER_ID = re.compile(r"[\x21-\x7e]{1,128}")  # a user token's `sub`
+
+
+class Owner(NamedTuple):
+    """Whose jobs a request sees: `scope` is the only owner whose jobs it may see and change
+    (None: every job), `creator` the owner a job it creates gets (None: no owner)."""
+
+    scope: str | None
+    creator: str | None
+
+    @property
+    def list_scope(self) -> str:
+        """The cursor scope of this owner's list: a cursor from one user's list is refused on
+        another's."""
+        return LIST_SCOPE if self.scope is None else f"{LIST_SCOPE}:user:{self.scope}"
+
+
+def owner_of(principal: Principal, query: dict[str, str], shared_pool: bool) -> Owner:
+    """A user token: its own jobs (every job when VEO_SHARED_POOL is on; new ones are still
+    its own). The service token: every job, or with `?user_id=` that user's, as that user."""
+    user_id = query.get("user_id")
+    if not principal.is_service:
+        if user_id is not None:
+            raise ValidationError("Only the service token may name a user_id.", field="user_id")
+        return Owner(None if shared_pool else principal.sub, principal.sub)
+    if user_id is None:
+        return Owner(None, None)
+    if not USER_ID.fullmatch(user_id):
+        raise ValidationError("user_id must be 1-128 visible ASCII characters.", field="user_id")
+    return Owner(user_id, user_id)
 
 
 def parse_job_id(raw: str) -> str:
@@ -192,6 +223,10 @@ def parse_precondition(request: HttpRequest, *, allow_absent: bool) -> Precondit
 
 def render_metadata(row: dict[str, Any]) -> dict[str, Any]:
     return render(METADATA_FIELDS, row)
+
+
+def taken(job_id: str) -> Conflict:
+    return Conflict(f"The job id {job_id!r} is taken by another user's job; nothing was written.")
 
 
 def not_found(job_id: str) -> NotFound:

@@ -13,7 +13,8 @@ from .model import METADATA_FIELDS, METADATA_ITEM_EXPR, JobMetadata, Preconditio
 # Parameters of every metadata write, in this order:
 #   ?1 job_id  ?2 status  ?3 video_id  ?4 video_url  ?5 scene_count  ?6 characters_found
 #   ?7 mode  ?8 voice  ?9 has_script  ?10 error  ?11 etag  ?12 size_bytes  ?13 stored_bytes
-#   ?14 now (epoch ms)  ?15 expires_at
+#   ?14 now (epoch ms)  ?15 expires_at  ?16–?19 If-Match tags  ?20 scope: the only owner whose
+#   live job may be changed (NULL: any)  ?21 the owner a new (or revived) job gets
 METADATA_COLUMNS = ", ".join(field.name for field in METADATA_FIELDS)
 _SET_METADATA = """
   status = ?2, video_id = ?3, video_url = ?4, scene_count = ?5, characters_found = ?6, mode = ?7,
@@ -21,18 +22,26 @@ _SET_METADATA = """
   updated_at = ?14, expires_at = ?15"""
 _INSERT_METADATA = """
 INSERT INTO veo_jobs (job_id, status, video_id, video_url, scene_count, characters_found, mode, voice,
-  has_script, error, etag, size_bytes, stored_bytes, revision, created_at, updated_at, expires_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?14, ?15)
+  has_script, error, etag, size_bytes, stored_bytes, revision, created_at, updated_at, expires_at, user_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?14, ?15, ?21)
 ON CONFLICT (job_id) DO UPDATE SET"""
 # An expired row counts as absent: overwriting it starts a new job (revision 1, new created_at).
 # SET expressions see the old row, so `veo_jobs.expires_at` is the value before this write.
 _REVIVE_OR_BUMP = """,
   revision = CASE WHEN veo_jobs.expires_at <= ?14 THEN 1 ELSE veo_jobs.revision + 1 END,
-  created_at = CASE WHEN veo_jobs.expires_at <= ?14 THEN ?14 ELSE veo_jobs.created_at END"""
+  created_at = CASE WHEN veo_jobs.expires_at <= ?14 THEN ?14 ELSE veo_jobs.created_at END,
+  user_id = CASE WHEN veo_jobs.expires_at <= ?14 THEN ?21 ELSE veo_jobs.user_id END"""
 _RETURNING = f"\nRETURNING {METADATA_COLUMNS}, revision"
 
-# Plain PUT: create, revive an expired job, or update.
-UPSERT_SQL = _INSERT_METADATA + _SET_METADATA + _REVIVE_OR_BUMP + _RETURNING
+# Plain PUT: create, revive an expired job, or update a live one within the scope (job ids are
+# global: a live job of another owner is left alone, no row back, and the PUT is a 409).
+UPSERT_SQL = (
+    _INSERT_METADATA
+    + _SET_METADATA
+    + _REVIVE_OR_BUMP
+    + "\nWHERE ?20 IS NULL OR veo_jobs.user_id = ?20 OR veo_jobs.expires_at <= ?14"
+    + _RETURNING
+)
 # `If-None-Match: *`: create, or revive an expired job; a live job is left alone (no row back).
 CREATE_ONLY_SQL = (
     _INSERT_METADATA + _SET_METADATA + _REVIVE_OR_BUMP + "\nWHERE veo_jobs.expires_at <= ?14" + _RETURNING
@@ -44,7 +53,7 @@ UPDATE_IF_MATCH_SQL = (
     "UPDATE veo_jobs SET"
     + _SET_METADATA
     + ", revision = revision + 1"
-    + "\nWHERE job_id = ?1 AND expires_at > ?14 AND "
+    + "\nWHERE job_id = ?1 AND expires_at > ?14 AND (?20 IS NULL OR user_id = ?20) AND "
     + _ETAG_MATCHES.format(16, 17, 18, 19)
     + _RETURNING
 )
@@ -61,14 +70,16 @@ ON CONFLICT (job_id) DO UPDATE SET data = excluded.data
 GET_SQL = """
 SELECT j.etag, d.data
 FROM veo_jobs AS j JOIN veo_job_data AS d ON d.job_id = j.job_id
-WHERE j.job_id = ?1 AND j.expires_at > ?2
+WHERE j.job_id = ?1 AND j.expires_at > ?2 AND (?3 IS NULL OR j.user_id = ?3)
 """
+# After a write or delete that matched nothing: who owns the live job with this id, if any.
+OWNER_SQL = "SELECT user_id FROM veo_jobs WHERE job_id = ?1 AND expires_at > ?2"
 
-# A live job, and with If-Match (?3–?6, all NULL without one) one whose etag matches.
+# A live job within the scope (?7; NULL: any owner), and with If-Match (?3–?6, all NULL
+# without one) one whose etag matches.
 DELETE_SQL = (
-    "DELETE FROM veo_jobs WHERE job_id = ?1 AND expires_at > ?2 AND (?3 IS NULL OR "
-    + _ETAG_MATCHES.format(3, 4, 5, 6)
-    + ")"
+    "DELETE FROM veo_jobs WHERE job_id = ?1 AND expires_at > ?2 AND (?7 IS NULL OR user_id = ?7)"
+    " AND (?3 IS NULL OR " + _ETAG_MATCHES.format(3, 4, 5, 6) + ")"
 )
 # Delete-all, one batch: payloads first, so that the next statement cascades to nothing and
 # its `changes` (which in D1 include cascaded rows) count exactly the jobs a client could
@@ -76,6 +87,12 @@ DELETE_SQL = (
 DELETE_ALL_PAYLOADS_SQL = "DELETE FROM veo_job_data"
 DELETE_LIVE_SQL = "DELETE FROM veo_jobs WHERE expires_at > ?1"
 DELETE_REST_SQL = "DELETE FROM veo_jobs"
+# The same for one owner's jobs (veo_jobs_by_user).
+DELETE_OWNED_PAYLOADS_SQL = (
+    "DELETE FROM veo_job_data WHERE job_id IN (SELECT job_id FROM veo_jobs WHERE user_id = ?1)"
+)
+DELETE_OWNED_LIVE_SQL = "DELETE FROM veo_jobs WHERE user_id = ?1 AND expires_at > ?2"
+DELETE_OWNED_REST_SQL = "DELETE FROM veo_jobs WHERE user_id = ?1"
 
 # Cron: oldest expired first, a chunk per statement (veo_jobs_by_expiry); payloads cascade,
 # and RETURNING lets the task count jobs rather than jobs plus cascaded payload rows.
@@ -93,11 +110,14 @@ ANY_EXPIRED_SQL = "SELECT 1 AS due FROM veo_jobs WHERE expires_at <= ? LIMIT 1"
 _LIST_COLUMNS = f"updated_at, job_id, {METADATA_ITEM_EXPR} AS item"
 
 
-def _list_sql(by_status: bool, by_video: bool, after: bool) -> str:
+def _list_sql(by_status: bool, by_video: bool, after: bool, by_owner: bool = False) -> str:
     """Newest first. Each variant walks one index in (updated_at, job_id) order: by_status
     or by_video when filtered, by_updated otherwise; expired rows are skipped on the way.
-    With both filters, `+status` keeps the planner on the video index (a video has few jobs)."""
+    With both filters, `+status` keeps the planner on the video index (a video has few jobs).
+    One owner's list walks by_user or by_user_status, or by_video (checking the owner)."""
     where = ["expires_at > ?"]
+    if by_owner:
+        where.append("+user_id = ?" if by_video else "user_id = ?")
     if by_status:
         where.append("+status = ?" if by_video else "status = ?")
     if by_video:
@@ -112,15 +132,26 @@ def _list_sql(by_status: bool, by_video: bool, after: bool) -> str:
 
 # (by_status, by_video, after) → SQL; parameters: now, [status], [video_id], [updated_at, job_id], limit.
 LIST_SQL = {key: _list_sql(*key) for key in product((False, True), repeat=3)}
+# One owner's list: the same keys; parameters: now, owner, then as LIST_SQL.
+OWNER_LIST_SQL = {
+    (s, v, a): _list_sql(s, v, a, by_owner=True) for s, v, a in product((False, True), repeat=3)
+}
 
 
 def list_statement(
-    now: int, status: str | None, video_id: str | None, after: Sequence[SqlValue], limit: int
+    now: int,
+    status: str | None,
+    video_id: str | None,
+    after: Sequence[SqlValue],
+    limit: int,
+    owner: str | None = None,
 ) -> Statement:
-    """A page of live jobs (of `status`, of `video_id`), after the sort key `after` (or from the
-    newest), up to `limit` rows."""
-    params: list[SqlValue] = [now, *(v for v in (status, video_id) if v is not None), *after, limit]
-    return Statement(LIST_SQL[(status is not None, video_id is not None, bool(after))], params)
+    """A page of live jobs (of `owner`, of `status`, of `video_id`), after the sort key `after`
+    (or from the newest), up to `limit` rows."""
+    filters = (v for v in (owner, status, video_id) if v is not None)
+    params: list[SqlValue] = [now, *filters, *after, limit]
+    key = (status is not None, video_id is not None, bool(after))
+    return Statement((LIST_SQL if owner is None else OWNER_LIST_SQL)[key], params)
 
 
 def write_statements(
@@ -130,8 +161,12 @@ def write_statements(
     precondition: Precondition,
     now: int,
     expires: int,
+    scope: str | None = None,
+    owner: str | None = None,
 ) -> list[Statement]:
-    """The metadata write for `precondition`, then the payload write that depends on it."""
+    """The metadata write for `precondition`, then the payload write that depends on it.
+    `scope`: the only owner whose live job may be changed (None: any); `owner`: the owner a
+    new job gets."""
     params: list[SqlValue] = [
         job_id,
         *meta,
@@ -140,9 +175,12 @@ def write_statements(
         payload.stored_bytes,
         now,
         expires,
+        *precondition.match_params(),
+        scope,
+        owner,
     ]
     if precondition.kind == "match":
-        metadata = Statement(UPDATE_IF_MATCH_SQL, [*params, *precondition.match_params()])
+        metadata = Statement(UPDATE_IF_MATCH_SQL, params[:20])  # only live jobs: no new owner (?21)
     elif precondition.kind == "absent":
         metadata = Statement(CREATE_ONLY_SQL, params)
     else:
