@@ -180,12 +180,11 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             continue
         attempt = claimed.json()
         job_id, url = attempt["id"], f"/api/export-jobs/{attempt['id']}"
+        holder = {"runner_id": runner_id, "lease_id": attempt["lease_id"]}
         ledger.add(transitions=(job_id, "claimed"))
         lost = False
         for progress in sorted(rng.sample(range(1, 100), rng.randint(0, 2))):
-            beat = api.call(
-                E_HEARTBEAT, "PATCH", url, (200, 409), json={"runner_id": runner_id, "progress": progress}
-            )
+            beat = api.call(E_HEARTBEAT, "PATCH", url, (200, 409), json={**holder, "progress": progress})
             if beat.status_code == 409:
                 lost = True
                 break
@@ -212,7 +211,7 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
                 "POST",
                 f"{url}/complete",
                 (200, 409),
-                json={"runner_id": runner_id, "output_video_key": f"out/{job_id}.mp4"},
+                json={**holder, "output_video_key": f"out/{job_id}.mp4"},
             )
             if done.status_code == 200:
                 mine(done, attempt, "complete")
@@ -224,7 +223,7 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
                 "POST",
                 f"{url}/fail",
                 (200, 409),
-                json={"runner_id": runner_id, "error": "CUDA out of memory", "retryable": retryable},
+                json={**holder, "error": "CUDA out of memory", "retryable": retryable},
             )
             if failed.status_code == 200:
                 mine(failed, attempt, "fail")

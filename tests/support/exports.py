@@ -96,7 +96,9 @@ def fail(
 
 
 ACTIONS: dict[str, Callable[[httpx.Client, str, str, str | None], httpx.Response]] = {
-    "heartbeat": lambda c, job_id, runner_id, lease_id: heartbeat(c, job_id, runner_id, lease_id, progress=60),
+    "heartbeat": lambda c, job_id, runner_id, lease_id: heartbeat(
+        c, job_id, runner_id, lease_id, progress=60
+    ),
     "complete": complete,
     "fail": fail,
     "retry": lambda c, job_id, runner_id, lease_id: c.post(f"/api/export-jobs/{job_id}/retry"),
