@@ -201,10 +201,11 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
         lease_ends = time.monotonic() + LEASE_SECONDS - 5  # a margin for the last call's trip
         attempt = claimed.json()
         job_id, url = attempt["id"], f"/api/export-jobs/{attempt['id']}"
+        holder = {"runner_id": runner_id, "lease_id": attempt["lease_id"]}
         ledger.add(transitions=(job_id, "claimed"))
         lost = False
         for progress in sorted(rng.sample(range(1, 100), rng.randint(0, 2))):
-            beat, _ = send(E_HEARTBEAT, url, {"runner_id": runner_id, "progress": progress}, "PATCH")
+            beat, _ = send(E_HEARTBEAT, url, {**holder, "progress": progress}, "PATCH")
             if beat.status_code == 409 or gave_up(beat, job_id):
                 lost = True
                 break
@@ -225,7 +226,7 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             time.sleep(rng.uniform(0, 1.5))
             roll = 0.0  # then it tries to complete
         if roll < 0.6:
-            body = {"runner_id": runner_id, "output_video_key": f"out/{job_id}.mp4"}
+            body = {**holder, "output_video_key": f"out/{job_id}.mp4"}
             done, retries = send(E_COMPLETE, f"{url}/complete", body)
             if done.status_code == 200:
                 mine(done, attempt, "complete")
@@ -235,7 +236,7 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             gave_up(done, job_id)
         else:
             retryable = roll < 0.85
-            body = {"runner_id": runner_id, "error": "CUDA out of memory", "retryable": retryable}
+            body = {**holder, "error": "CUDA out of memory", "retryable": retryable}
             failed, _ = send(E_FAIL, f"{url}/fail", body)
             if failed.status_code == 200:
                 mine(failed, attempt, "fail")
