@@ -47,6 +47,10 @@ class Action(NamedTuple):
     runner_scoped: bool = False  # only the runner holding the record may act: else `lease_lost`
     guard: str = ""  # extra WHERE condition (`AND …`)
     event_data: str = "NULL"  # SQL expression over the changed row: the event's `data`
+    # An action that ends a lease holder's attempt (complete, fail): the request fields its event
+    # records besides runner_id and the lease, so that the same call sent again under the same
+    # lease (its answer was lost) is answered instead of refused; see `replayed`.
+    replay: tuple[str, ...] = ()
 
 
 class Rows(NamedTuple):
@@ -118,6 +122,47 @@ async def apply(
     in an allowed state: nothing was written)."""
     results = await db.batch(transition_statements(machine, action, rows, values))
     return results[0].rows
+
+
+# The event that ended an attempt: at most one per lease (its `data` names the lease). Read by
+# job_events_by_job: the events of one record, a few per attempt.
+ATTEMPT_ENDED_SQL = """
+SELECT event, data FROM job_events
+WHERE job_kind = ?1 AND job_id = ?2 AND event IN (SELECT value FROM json_each(?3))
+  AND json_extract(data, '$.lease_id') = ?4
+ORDER BY id DESC LIMIT 1
+"""
+
+
+async def replayed(
+    db: Database,
+    machine: Machine,
+    action: Action,
+    record_id: str,
+    values: Mapping[str, object],
+    endings: Sequence[Action],
+) -> bool:
+    """After `action` (one of `endings`) changed nothing: whether it repeats the call that
+    already ended the attempt under `values["lease_id"]` (same action, runner and fields). Then
+    the caller answers with the record as it is and writes nothing. Conflict when that attempt
+    ended otherwise (another action or other fields); False when none of `endings` ended it."""
+    lease_id = values.get("lease_id")
+    if not action.replay or not isinstance(lease_id, str):
+        return False
+    events = json.dumps([ending.event for ending in endings])
+    row = await db.first(ATTEMPT_ENDED_SQL, machine.kind, record_id, events, lease_id)
+    if row is None:
+        return False
+    data = json.loads(row["data"])
+    if data.get("runner_id") != values.get("runner_id"):
+        return False  # the lease is someone else's: refused as usual
+    if row["event"] == action.event and all(data.get(f) == values.get(f) for f in action.replay):
+        return True
+    raise Conflict(
+        f"The attempt under lease {lease_id!r} already ended ({row['event']}) with another request;"
+        f" {machine.noun} {record_id} is unchanged.",
+        details={"event": row["event"]},
+    )
 
 
 def refusal(

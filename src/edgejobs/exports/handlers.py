@@ -123,13 +123,18 @@ async def claim_export_job(ctx: RequestContext) -> HttpResponse:
 async def change_job(
     ctx: RequestContext, action: states.Action, raw_id: str, values: Mapping[str, object]
 ) -> HttpResponse:
-    """Apply `action` to one job; when nothing changed, read the job once to say why."""
+    """Apply `action` to one job; when nothing changed, read the job once to say why (or, for
+    a finish sent again under the lease it already ended, answer with the job as it is)."""
     job_id = parse_job_id(raw_id)
     bound = {**values, "id": job_id, "now": ctx.now, **machine.retry_settings(ctx.config)}
     changed = await states.apply(ctx.db, EXPORT_JOBS, action, states.BY_ID, bound)
     if changed:
         return job_response(changed[0])
     current = await ctx.db.first(GET_JOB_SQL, job_id)
+    if current is not None and await states.replayed(
+        ctx.db, EXPORT_JOBS, action, job_id, bound, machine.ENDINGS
+    ):
+        return job_response(current)
     runner_id, lease_id = values.get("runner_id"), values.get("lease_id")
     holder = runner_id if isinstance(runner_id, str) else None
     lease = lease_id if isinstance(lease_id, str) else None

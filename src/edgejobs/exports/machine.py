@@ -85,6 +85,7 @@ COMPLETE_ACTION = Action(
     runner_scoped=True,
     event_data="""json_object('runner_id', runner_id, 'lease_id', lease_id,
         'output_video_key', output_video_key)""",
+    replay=("output_video_key",),
 )
 FAIL = Action(
     "fail",
@@ -95,6 +96,7 @@ FAIL = Action(
     runner_scoped=True,
     event_data=f"""json_object({RETRY_DATA_FIELDS}, 'runner_id', :runner_id, 'lease_id', lease_id,
         'retryable', json(CASE WHEN :retryable THEN 'true' ELSE 'false' END))""",
+    replay=("error", "retryable"),
 )
 EXPIRE_LEASE = Action(
     "expire_lease",
@@ -133,6 +135,8 @@ EXPIRE_QUEUED = Action(
     event_data="json_object('error', error)",
 )
 
+# The actions that end a runner's attempt: sent again under the same lease, they are answered.
+ENDINGS = (COMPLETE_ACTION, FAIL)
 ACTIONS = {
     a.name: a for a in (CLAIM, HEARTBEAT, COMPLETE_ACTION, FAIL, EXPIRE_LEASE, RETRY, CANCEL, EXPIRE_QUEUED)
 }
