@@ -47,7 +47,8 @@ async def transition_due(
         bound = {**values, **states.id_list(due)}
         return len(await states.apply(db, EXPORT_JOBS, action, states.BY_IDS, bound))
 
-    return await repeat_in_chunks(budget, step, statements_per_step=3)
+    # The SELECT, then the batch: the UPDATE, its events and its counters.
+    return await repeat_in_chunks(budget, step, statements_per_step=5)
 
 
 async def recover_expired_leases(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
@@ -85,12 +86,13 @@ async def purge_finished_export_jobs(db: Database, config: Config, now: int, bud
         results = await db.batch(
             [
                 delete_events_of(EXPORT_JOBS.table, STILL_FINISHED_SQL, values),
+                *states.count_removal(EXPORT_JOBS, STILL_FINISHED_SQL, values),
                 named(DELETE_FINISHED_SQL, values),
             ]
         )
-        return results[1].changes
+        return results[-1].changes
 
-    return await repeat_in_chunks(budget, step, statements_per_step=3)
+    return await repeat_in_chunks(budget, step, statements_per_step=4)
 
 
 async def delete_expired_idempotency_keys(

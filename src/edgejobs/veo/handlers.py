@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import codec
+from ..core import codec, counters
 from ..core.context import RequestContext
 from ..core.db import Statement
 from ..core.errors import ValidationError
@@ -24,6 +24,7 @@ from .model import (
     MAX_NAME_CHARS,
     MAX_STATUS_CHARS,
     Owner,
+    STORED_COUNTER,
     check_body_job_id,
     expires_at,
     extract_metadata,
@@ -77,8 +78,10 @@ async def put_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     statements = write_statements(
         job_id, meta, payload, precondition, ctx.now, expires, owner.scope, owner.creator
     )
+    if precondition.kind != "match":  # may create the row: counted first if it is new
+        statements.insert(0, counters.add_if_absent(STORED_COUNTER, "veo_jobs", "job_id", job_id))
     results = await ctx.db.batch(statements)
-    row = results[0].first()
+    row = results[-2].first()
     if row is None:  # the conditional write matched nothing, so the batch wrote nothing
         if precondition.kind == "none" or await _held_by_another(ctx, job_id, owner):
             raise taken(job_id)  # job ids are global: another owner's live job keeps its id
@@ -124,7 +127,12 @@ async def delete_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     job_id = parse_job_id(job_id)
     precondition = parse_precondition(ctx.request, allow_absent=False)
     owner = _owner(ctx)
-    result = await ctx.db.execute(DELETE_SQL, job_id, ctx.now, *precondition.match_params(), owner.scope)
+    result, _ = await ctx.db.batch(
+        [
+            Statement(DELETE_SQL, [job_id, ctx.now, *precondition.match_params(), owner.scope]),
+            counters.subtract_deleted(STORED_COUNTER),
+        ]
+    )
     if result.changes == 0:
         if precondition.kind == "match" and not await _held_by_another(ctx, job_id, owner):
             raise precondition_failed(job_id, precondition)
@@ -142,12 +150,15 @@ async def delete_all_veo_jobs(ctx: RequestContext) -> HttpResponse:
             Statement(DELETE_ALL_PAYLOADS_SQL),
             Statement(DELETE_LIVE_SQL, [ctx.now]),
             Statement(DELETE_REST_SQL),
+            counters.reset(STORED_COUNTER),
         ]
     else:  # a user's own jobs only
         statements = [
             Statement(DELETE_OWNED_PAYLOADS_SQL, [scope]),
             Statement(DELETE_OWNED_LIVE_SQL, [scope, ctx.now]),
+            counters.subtract_deleted(STORED_COUNTER),
             Statement(DELETE_OWNED_REST_SQL, [scope]),
+            counters.subtract_deleted(STORED_COUNTER),
         ]
-    _payloads, live, _rest = await ctx.db.batch(statements)
+    _payloads, live, *_rest = await ctx.db.batch(statements)
     return json_response({"deleted": live.changes})
