@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..core import counters, ids
@@ -9,7 +10,7 @@ from ..core.context import RequestContext
 from ..core.dates import check_date
 from ..core.db import Statement, named
 from ..core.errors import Conflict, NotFound, ValidationError
-from ..core.http import HttpResponse, json_response
+from ..core.http import JSON_CONTENT_TYPE, HttpResponse, json_response
 from ..core.pagination import page_request, page_rows, rendered_page_response
 from ..core.render import render
 from ..core.validation import check_str, path_param
@@ -83,10 +84,11 @@ async def get_job_run(ctx: RequestContext, id: str) -> HttpResponse:
 
 
 async def run_with_report(ctx: RequestContext, row: dict[str, Any]) -> HttpResponse:
+    """The run with `report` spliced in as the stored report's bytes (never parsed again)."""
     report = await report_json(ctx.db, row["job_type"], row["scheduled_date"])
-    run = json_response(render(RUN_FIELDS, row))
-    run.body = run.body[:-1] + b',"report":' + (report or b"null") + b"}"
-    return run
+    run = json.dumps(render(RUN_FIELDS, row), ensure_ascii=False, separators=(",", ":")).encode()
+    body = run[:-1] + b',"report":' + (report or b"null") + b"}"
+    return HttpResponse(200, body, {"content-type": JSON_CONTENT_TYPE})
 
 
 async def latest_job_run(ctx: RequestContext) -> HttpResponse:

@@ -77,7 +77,7 @@ def parse_create(body: Mapping[str, Any], now: int) -> NewRun:
         duration = finished - started if duration is None else duration
     scheduled = body.get("scheduled_date")
     return NewRun(
-        job_type=check_job_type(body.get("job_type")) if "job_type" in body else _required("job_type"),
+        job_type=check_job_type(get_str(body, "job_type", max_length=64)),
         scheduled_date=utc_date(started) if scheduled is None else check_date(scheduled, "scheduled_date"),
         status=status,
         trigger_source=get_str(body, "trigger_source", max_length=MAX_TRIGGER_CHARS, default=None),
@@ -88,10 +88,6 @@ def parse_create(body: Mapping[str, Any], now: int) -> NewRun:
         error=error,
         metadata=parse_metadata(body),
     )
-
-
-def _required(name: str) -> Any:
-    raise ValidationError(f"Field {name!r} is required.", field=name)
 
 
 class Finish(NamedTuple):

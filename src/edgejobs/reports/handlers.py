@@ -9,7 +9,7 @@ from ..core.context import RequestContext
 from ..core.dates import check_date
 from ..core.db import named
 from ..core.errors import NotFound, PreconditionFailed, ValidationError
-from ..core.http import HttpResponse, empty_response, json_response, parse_entity_tags
+from ..core.http import JSON_CONTENT_TYPE, HttpResponse, empty_response, json_response, parse_entity_tags
 from ..core.pagination import page_request, page_rows, rendered_page_response
 from ..core.render import render
 from .fields import check_job_type
@@ -123,9 +123,7 @@ def _matches(header: str, tag: str) -> bool:
 
 
 def _report_response(row: dict[str, Any]) -> HttpResponse:
-    response = json_response(None, 200, _headers(row))
-    response.body = report_bytes(row)
-    return response
+    return HttpResponse(200, report_bytes(row), {"content-type": JSON_CONTENT_TYPE, **_headers(row)})
 
 
 async def delete_report(ctx: RequestContext, report_type: str, scheduled_date: str) -> HttpResponse:

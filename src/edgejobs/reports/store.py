@@ -3,11 +3,11 @@ stored canonical bytes (never parsed and encoded again)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..core import codec
 from ..core.db import Database
-from ..core.http import json_response
 from ..core.render import render
 from .model import REPORT_FIELDS
 from .sql import GET_SQL
@@ -15,7 +15,7 @@ from .sql import GET_SQL
 
 def report_bytes(row: dict[str, Any]) -> bytes:
     """The report of a row that holds `content` (gzip), as JSON bytes."""
-    fields = json_response(render(REPORT_FIELDS, row)).body
+    fields = json.dumps(render(REPORT_FIELDS, row), ensure_ascii=False, separators=(",", ":")).encode()
     return fields[:-1] + b',"content":' + codec.decode_payload(row["content"]) + b"}"
 
 
