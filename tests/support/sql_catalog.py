@@ -276,10 +276,10 @@ def drive_counters() -> Iterator[SqlStatement]:
     wheres = {name: rows.event_where for name, rows in _selectors().items()} | {"new row": "id = :job_id"}
     hourly = {(m.table, status, column) for m, _actions in _machines() for status, column in m.hourly}
     for kind in sorted({m.table for m, _actions in _machines() if m.counted}):
-        for name, where in wheres.items():
+        for (name, where), limit in itertools.product(wheres.items(), ("", " LIMIT 1")):
             yield SqlStatement(
-                f"core.counters.moves_after_change({kind}, {name})",
-                counters._MOVES_SQL.format(kind=kind, table=kind, where=where),
+                f"core.counters.moves_after_change({kind}, {name}{limit})",
+                counters._MOVES_SQL.format(kind=kind, table=kind, where=where, limit=limit),
             )
         for origin, where in _condition_fragments().items():
             yield SqlStatement(

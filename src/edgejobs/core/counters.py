@@ -18,14 +18,17 @@ from .db import Statement, named
 HOUR_MS = 3_600_000
 
 # `{kind}`, `{table}`, `{where}` and `{statuses}` are SQL fragments from code, never from requests.
+# `{limit}`: ` LIMIT 1` when the change touched at most one row found by a range (a claim's
+# runner index): the search stops at it instead of reading on to the range's end (D1 bills
+# that row too), two rows fewer per claim.
 _MOVES_SQL = """
 INSERT INTO stat_counters (name, value)
 SELECT name, sum(delta) FROM (
-  SELECT '{kind}.' || status AS name, 1 AS delta
-  FROM {table} WHERE {where} AND transition_id = :transition_id
+  SELECT * FROM (SELECT '{kind}.' || status AS name, 1 AS delta
+    FROM {table} WHERE {where} AND transition_id = :transition_id{limit})
   UNION ALL
-  SELECT '{kind}.' || previous_status, -1
-  FROM {table} WHERE {where} AND transition_id = :transition_id AND previous_status IS NOT NULL
+  SELECT * FROM (SELECT '{kind}.' || previous_status, -1
+    FROM {table} WHERE {where} AND transition_id = :transition_id AND previous_status IS NOT NULL{limit})
 ) WHERE true GROUP BY name
 ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
 """
@@ -44,11 +47,14 @@ ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
 """
 
 
-def moves_after_change(kind: str, table: str, where: str, values: Mapping[str, object]) -> Statement:
+def moves_after_change(
+    kind: str, table: str, where: str, values: Mapping[str, object], *, one_row: bool = False
+) -> Statement:
     """After a change (an INSERT or a state transition) of the rows of `table` matching `where`
     that carry `values["transition_id"]`: each counts one more in its status, one less in its
-    `previous_status` (NULL for a new row)."""
-    return named(_MOVES_SQL.format(kind=kind, table=table, where=where), values)
+    `previous_status` (NULL for a new row). `one_row`: the change touched at most one row."""
+    limit = " LIMIT 1" if one_row else ""
+    return named(_MOVES_SQL.format(kind=kind, table=table, where=where, limit=limit), values)
 
 
 def hourly_after_change(

@@ -108,17 +108,22 @@ def transition_statements(
             )
         )
         if machine.counted:
-            statements += count_change(machine, rows.event_where, bound, action.targets)
+            statements += count_change(machine, rows.event_where, bound, action.targets, one_row=rows.one_row)
     return statements
 
 
 def count_change(
-    machine: Machine, where: str, values: Mapping[str, object], targets: Sequence[str]
+    machine: Machine,
+    where: str,
+    values: Mapping[str, object],
+    targets: Sequence[str],
+    *,
+    one_row: bool = False,
 ) -> list[Statement]:
     """The counter updates after a change of the rows matching `where` (and the change's
     transition_id): per status, and per hour for the statuses in `machine.hourly` it can reach.
     Also for a record's creation (its previous_status is NULL)."""
-    statements = [counters.moves_after_change(machine.table, machine.table, where, values)]
+    statements = [counters.moves_after_change(machine.table, machine.table, where, values, one_row=one_row)]
     for status, column in machine.hourly:
         if status in targets:
             statements.append(
