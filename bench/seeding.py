@@ -199,20 +199,6 @@ def seed(
         ],
     )
     info.maintenance_runs = 7 * DAY // (5 * MINUTE)
-    # The stats counters the API keeps with each change, as they would stand after these rows.
-    conn.execute("DELETE FROM stat_counters")
-    conn.execute("DELETE FROM stat_hourly")
-    conn.execute(
-        "INSERT INTO stat_counters (name, value)"
-        " SELECT 'export_jobs.' || status, count(*) FROM export_jobs GROUP BY status"
-    )
-    conn.execute("INSERT INTO stat_counters (name, value) SELECT 'veo_jobs.stored', count(*) FROM veo_jobs")
-    conn.execute(
-        "INSERT INTO stat_hourly (name, hour, value)"
-        " SELECT 'export_jobs.complete', completed_at / 3600000 * 3600000, count(*) FROM export_jobs"
-        " WHERE status = 'complete' AND completed_at >= ? GROUP BY 2",
-        (now - 2 * DAY,),
-    )
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

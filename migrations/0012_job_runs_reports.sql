@@ -14,9 +14,7 @@ CREATE TABLE job_runs (
   error            TEXT,
   metadata         TEXT,                               -- JSON object
   created_at       INTEGER NOT NULL,
-  updated_at       INTEGER NOT NULL,
-  previous_status  TEXT,                               -- the state machine's bookkeeping:
-  transition_id    TEXT                                -- see src/edgejobs events
+  updated_at       INTEGER NOT NULL
 );
 -- History, newest date first: one ordered range per filter (keyset on (scheduled_date, id)).
 CREATE INDEX job_runs_by_date ON job_runs (scheduled_date, id);

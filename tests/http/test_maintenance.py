@@ -16,10 +16,8 @@ from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
 from tests.support.settings import TOKEN
 
 DAY_MS = 86_400_000
-CHUNK_ROWS = 125
-# Room for every task's first step in a quiet run (each task's share is at least one step, and
-# a step is charged all the statements of its batch: a lease-recovery chunk is five).
-MAX_STATEMENTS = 20
+CHUNK_ROWS = 250
+MAX_STATEMENTS = 10
 
 PLANT_VEO_JOBS = """
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)

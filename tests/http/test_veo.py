@@ -202,8 +202,6 @@ def test_if_none_match_star_is_create_only(client: httpx.Client) -> None:
 
 # --- GET / DELETE one ----------------------------------------------------------------------------
 def test_single_job_routes_read_at_most_three_rows(client: httpx.Client) -> None:
-    """Three rows at most; a DELETE four: the stored-jobs counter of `GET /api/stats` is one more
-    row, updated in the DELETE's batch."""
     job_id = unique_id()
     responses = [
         put_veo_job(client, job_id, {"v": 1}),
@@ -213,11 +211,7 @@ def test_single_job_routes_read_at_most_three_rows(client: httpx.Client) -> None
     responses.append(put_veo_job(client, job_id, {"v": 3}, if_match=responses[-1].headers["etag"]))
     responses.append(client.delete(f"/api/veo/jobs/{job_id}"))
     assert [r.status_code for r in responses] == [201, 200, 200, 200, 204]
-    limits = [3, 3, 3, 3, 4]
-    read = [d1_stats(r)["rows_read"] for r in responses]
-    assert all(n <= limit for n, limit in zip(read, limits, strict=True)), [
-        r.headers["x-d1-stats"] for r in responses
-    ]
+    assert all(d1_stats(r)["rows_read"] <= 3 for r in responses), [r.headers["x-d1-stats"] for r in responses]
 
 
 def test_get_unknown_job_is_404(client: httpx.Client) -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import edgejobs
-from edgejobs.core import counters, events, states
+from edgejobs.core import events, states
 from edgejobs.core.db import named
 from edgejobs.exports import machine
 from edgejobs.exports import model as export_model
@@ -270,37 +270,6 @@ def drive_veo_list_sql() -> Iterator[SqlStatement]:
         yield SqlStatement(f"veo.sql._list_sql{key}", veo_sql._list_sql(*key))
 
 
-def drive_counters() -> Iterator[SqlStatement]:
-    """The stats counters after a change of every counted table (each row selector, and a new
-    row by id), before a DELETE of it (each condition), and the fixed statements."""
-    wheres = {name: rows.event_where for name, rows in _selectors().items()} | {"new row": "id = :job_id"}
-    hourly = {(m.table, status, column) for m, _actions in _machines() for status, column in m.hourly}
-    for kind in sorted({m.table for m, _actions in _machines() if m.counted}):
-        for (name, where), limit in itertools.product(wheres.items(), ("", " LIMIT 1")):
-            yield SqlStatement(
-                f"core.counters.moves_after_change({kind}, {name}{limit})",
-                counters._MOVES_SQL.format(kind=kind, table=kind, where=where, limit=limit),
-            )
-        for origin, where in _condition_fragments().items():
-            yield SqlStatement(
-                f"core.counters.before_delete({kind}, {origin})",
-                counters._BEFORE_DELETE_SQL.format(kind=kind, table=kind, where=where),
-            )
-    runs = {("job_runs", "succeeded', 'failed", "finished_at", "by id", "id = :id")}  # finished job runs
-    every = {(*spec, name, where) for spec in hourly for name, where in wheres.items()}
-    for table, statuses, column, name, where in sorted(every | runs):
-        sql = counters._HOURLY_SQL.format(
-            kind=table, table=table, where=where, statuses=f"'{statuses}'", column=column
-        )
-        yield SqlStatement(f"core.counters.hourly_after_change({table}, {name})", sql)
-    yield SqlStatement(
-        "core.counters.add_if_absent(veo_jobs)",
-        counters._ADD_IF_ABSENT_SQL.format(table="veo_jobs", key="job_id"),
-    )
-    yield SqlStatement("core.counters.subtract_deleted", counters._SUBTRACT_CHANGES_SQL)
-    yield SqlStatement("core.counters.reset", counters.reset("x").sql)
-
-
 def drive_job_run_list_sql() -> Iterator[SqlStatement]:
     for key in itertools.product((False, True), repeat=5):
         yield SqlStatement(f"jobruns.sql.list_sql{key}", jobruns_sql.list_sql(*key))
@@ -320,7 +289,6 @@ DRIVERS: dict[str, Callable[[], Iterable[SqlStatement]]] = {
     "core.events.delete_events_of": drive_delete_events_of,
     "exports.sql.list_sql": drive_export_list_sql,
     "veo.sql._list_sql": drive_veo_list_sql,
-    "core.counters.reset": drive_counters,
     "jobruns.sql.list_sql": drive_job_run_list_sql,
     "reports.sql.list_sql": drive_report_list_sql,
 }

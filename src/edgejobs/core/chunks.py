@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 from .config import Config
-from .db import Database, Statement
+from .db import Database
 
 
 class Budget:
@@ -97,26 +97,20 @@ async def repeat_in_chunks(
             return outcome
 
 
-async def delete_in_chunks(
-    db: Database, budget: Budget, sql: str, *params: object, then: Statement | None = None
-) -> TaskOutcome:
+async def delete_in_chunks(db: Database, budget: Budget, sql: str, *params: object) -> TaskOutcome:
     """Run a chunked `DELETE … LIMIT ?` (chunk size bound last) until nothing is due or the
-    budget is spent; `then` runs in each chunk's batch right after it (e.g. a counter update).
-    D1's `changes` also counts rows an `ON DELETE CASCADE` removed, so a DELETE that
-    cascades should end in `RETURNING <a column>`: the rows it returns are counted."""
+    budget is spent. D1's `changes` also counts rows an `ON DELETE CASCADE` removed, so a
+    DELETE that cascades should end in `RETURNING <a column>`: the rows it returns are counted."""
 
     async def delete_chunk(chunk_rows: int) -> int:
-        if then is None:
-            result = await db.execute(sql, *params, chunk_rows)
-        else:
-            result, _ = await db.batch([Statement(sql, (*params, chunk_rows)), then])
+        result = await db.execute(sql, *params, chunk_rows)
         return len(result.rows) or result.changes
 
-    return await repeat_in_chunks(budget, delete_chunk, statements_per_step=1 if then is None else 2)
+    return await repeat_in_chunks(budget, delete_chunk)
 
 
 async def delete_due_in_chunks(
-    db: Database, budget: Budget, probe_sql: str, sql: str, *params: object, then: Statement | None = None
+    db: Database, budget: Budget, probe_sql: str, sql: str, *params: object
 ) -> TaskOutcome:
     """`delete_in_chunks`, after a probe (`probe_sql` with `params`: a row if anything is due)
     when the share has room for a chunk besides. Most runs find nothing due, and a chunked
@@ -125,4 +119,4 @@ async def delete_due_in_chunks(
         budget.spend()
         if await db.first(probe_sql, *params) is None:
             return TaskOutcome()
-    return await delete_in_chunks(db, budget, sql, *params, then=then)
+    return await delete_in_chunks(db, budget, sql, *params)

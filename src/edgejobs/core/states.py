@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from . import counters, ids
+from . import ids
 from .db import Database, Statement, named
 from .errors import ApiError, Conflict, LeaseLost, NotFound
 from .events import event_after_change
@@ -33,10 +33,6 @@ class Machine(NamedTuple):
     noun: str  # how messages name one ("export job")
     statuses: tuple[str, ...]
     held_in: str | None = None  # the status in which a runner holds a record under a lease
-    # Stats counters (core/counters.py), kept in each transition's batch: `<table>.<status>`
-    # per status, and per hour for each (status, time column) in `hourly`.
-    counted: bool = False
-    hourly: tuple[tuple[str, str], ...] = ()
 
 
 class Action(NamedTuple):
@@ -107,28 +103,6 @@ def transition_statements(
                 machine.table, rows.event_where, bound, action.event_data, one_row=rows.one_row
             )
         )
-        if machine.counted:
-            statements += count_change(machine, rows.event_where, bound, action.targets, one_row=rows.one_row)
-    return statements
-
-
-def count_change(
-    machine: Machine,
-    where: str,
-    values: Mapping[str, object],
-    targets: Sequence[str],
-    *,
-    one_row: bool = False,
-) -> list[Statement]:
-    """The counter updates after a change of the rows matching `where` (and the change's
-    transition_id): per status, and per hour for the statuses in `machine.hourly` it can reach.
-    Also for a record's creation (its previous_status is NULL)."""
-    statements = [counters.moves_after_change(machine.table, machine.table, where, values, one_row=one_row)]
-    for status, column in machine.hourly:
-        if status in targets:
-            statements.append(
-                counters.hourly_after_change(machine.table, machine.table, where, values, (status,), column)
-            )
     return statements
 
 
@@ -165,9 +139,3 @@ def refusal(
         f"{action.name} applies to {' or '.join(action.sources)} {noun}s.",
         details={"status": status, "allowed_from": list(action.sources)},
     )
-
-
-def count_removal(machine: Machine, where: str, values: Mapping[str, object]) -> list[Statement]:
-    """Before (in the batch of) a DELETE of the rows matching `where`: they leave their status's
-    counter. Nothing for a machine that is not counted."""
-    return [counters.before_delete(machine.table, machine.table, where, values)] if machine.counted else []

@@ -21,7 +21,7 @@ from ..core.events import event_after_change, events_page
 from ..core.http import HttpResponse, empty_response, json_response
 from ..core.pagination import page_request, page_rows, rendered_page_response
 from . import machine
-from .machine import EXPORT_JOBS, PENDING
+from .machine import EXPORT_JOBS
 from .model import (
     CLAIM,
     COMPLETE,
@@ -81,10 +81,9 @@ async def insert_job(ctx: RequestContext, job: NewJob, key: str | None) -> dict[
     statements += [
         named(INSERT_JOB_SQL, values),
         event_after_change(EXPORT_JOBS.table, "id = :job_id", values),
-        *states.count_change(EXPORT_JOBS, "id = :job_id", values, (PENDING,)),
     ]
     results = await ctx.db.batch(statements)
-    return results[-3].first()
+    return results[-2].first()
 
 
 async def get_export_job(ctx: RequestContext, id: str) -> HttpResponse:

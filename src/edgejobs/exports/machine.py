@@ -24,15 +24,7 @@ from ..core.states import Action, Machine, Rows
 PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED = "pending", "processing", "complete", "error", "cancelled"
 STATUSES = (PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED)
 FINISHED = (COMPLETE, ERROR, CANCELLED)
-EXPORT_JOBS = Machine(
-    "export_jobs",
-    "export",
-    "export job",
-    STATUSES,
-    held_in=PROCESSING,
-    counted=True,
-    hourly=((COMPLETE, "completed_at"),),
-)
+EXPORT_JOBS = Machine("export_jobs", "export", "export job", STATUSES, held_in=PROCESSING)
 
 
 # The retry rule, shared by /fail and lease recovery. SQLite evaluates every SET expression

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from ..core import states
 from ..core.chunks import Budget, CronTask, TaskOutcome, delete_due_in_chunks, repeat_in_chunks
 from ..core.config import Config
-from ..core.db import Database, named
+from ..core.counters import DELETED_SQL, deleted_count
+from ..core.db import Database, Statement, named
 from ..core.events import delete_events_of
 from . import machine
 from .machine import EXPORT_JOBS
@@ -47,8 +48,7 @@ async def transition_due(
         bound = {**values, **states.id_list(due)}
         return len(await states.apply(db, EXPORT_JOBS, action, states.BY_IDS, bound))
 
-    # The SELECT, then the batch: the UPDATE, its events and its counters.
-    return await repeat_in_chunks(budget, step, statements_per_step=5)
+    return await repeat_in_chunks(budget, step, statements_per_step=3)
 
 
 async def recover_expired_leases(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
@@ -86,12 +86,13 @@ async def purge_finished_export_jobs(db: Database, config: Config, now: int, bud
         results = await db.batch(
             [
                 delete_events_of(EXPORT_JOBS.table, STILL_FINISHED_SQL, values),
-                *states.count_removal(EXPORT_JOBS, STILL_FINISHED_SQL, values),
                 named(DELETE_FINISHED_SQL, values),
+                Statement(DELETED_SQL),
             ]
         )
-        return results[-1].changes
+        return deleted_count(results[2].first())
 
+    # The SELECT, then the batch: events, jobs, the count.
     return await repeat_in_chunks(budget, step, statements_per_step=4)
 
 

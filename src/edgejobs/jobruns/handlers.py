@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core import counters, ids
+from ..core import ids
 from ..core.context import RequestContext
 from ..core.dates import check_date
-from ..core.db import Statement, named
+from ..core.db import named
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.http import JSON_CONTENT_TYPE, HttpResponse, json_response
 from ..core.pagination import page_request, page_rows, rendered_page_response
@@ -19,7 +19,6 @@ from ..reports.store import report_json
 from .model import (
     CREATE_FIELDS,
     FINISH_FIELDS,
-    FINISHED,
     RUN_FIELDS,
     STATUSES,
     parse_create,
@@ -27,24 +26,15 @@ from .model import (
 )
 from .sql import FINISH_SQL, GET_SQL, INSERT_SQL, LATEST_SQL, list_sql
 
-KIND = "job_runs"
-TABLE = "job_runs"
-ONE_RUN = "id = :id"
 BODY_LIMIT = 64 * 1024
 LIST_SCOPE = "job_runs"
-
-
-def _finished_counter(values: dict[str, Any]) -> Statement:
-    """A finished run counts in its hour (stats: runs succeeded/failed in the last 24 h)."""
-    return counters.hourly_after_change(KIND, TABLE, ONE_RUN, values, FINISHED, "finished_at")
 
 
 async def create_job_run(ctx: RequestContext) -> HttpResponse:
     """201 with the run: `running`, or finished with its times."""
     run = parse_create(await ctx.json_object(CREATE_FIELDS, BODY_LIMIT), ctx.now)
-    values = {**run._asdict(), "id": ids.uuid7(ctx.now), "now": ctx.now, "transition_id": ids.token()}
-    results = await ctx.db.batch([named(INSERT_SQL, values), _finished_counter(values)])
-    row = results[0].first()
+    values = {**run._asdict(), "id": ids.uuid7(ctx.now), "now": ctx.now}
+    row = (await ctx.db.run(named(INSERT_SQL, values))).first()
     assert row is not None  # an INSERT of a fresh id returns its row
     return json_response(render(RUN_FIELDS, row), 201, {"location": f"/api/job-runs/{row['id']}"})
 
@@ -60,9 +50,8 @@ async def finish_job_run(ctx: RequestContext, id: str) -> HttpResponse:
     """Finish a running run, once: 409 if it already finished."""
     run_id = parse_run_id(id)
     finish = parse_finish(await ctx.json_object(FINISH_FIELDS, BODY_LIMIT), ctx.now)
-    values = {**finish._asdict(), "id": run_id, "now": ctx.now, "transition_id": ids.token()}
-    results = await ctx.db.batch([named(FINISH_SQL, values), _finished_counter(values)])
-    row = results[0].first()
+    values = {**finish._asdict(), "id": run_id, "now": ctx.now}
+    row = (await ctx.db.run(named(FINISH_SQL, values))).first()
     if row is None:
         current = await ctx.db.first(GET_SQL, run_id)
         if current is None:

@@ -11,16 +11,16 @@ COLUMNS = ", ".join(field.name for field in RUN_FIELDS)
 
 INSERT_SQL = f"""
 INSERT INTO job_runs (id, job_type, scheduled_date, status, trigger_source, started_at, finished_at,
-  duration_ms, items_processed, error, metadata, created_at, updated_at, transition_id)
+  duration_ms, items_processed, error, metadata, created_at, updated_at)
 VALUES (:id, :job_type, :scheduled_date, :status, :trigger_source, :started_at, :finished_at,
-  :duration_ms, :items_processed, :error, :metadata, :now, :now, :transition_id)
+  :duration_ms, :items_processed, :error, :metadata, :now, :now)
 RETURNING {COLUMNS}
 """
 
 # Finishing is a compare-and-set on `running`: of two racing PATCHes exactly one wins.
 FINISH_SQL = f"""
 UPDATE job_runs
-SET previous_status = status, transition_id = :transition_id, updated_at = :now,
+SET updated_at = :now,
     status = :status, finished_at = :finished_at, duration_ms = max(0, :finished_at - started_at),
     items_processed = coalesce(:items_processed, items_processed), error = :error,
     metadata = coalesce(:metadata, metadata)

@@ -1,4 +1,5 @@
-"""The stats answer, from a few dozen counter rows read in one batch, at any table size."""
+"""The stats answer, from a few dozen counter rows read in one batch, at any table size (the
+triggers of migrations/0013_stat_counters.sql keep them; core/counters.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ from typing import Any
 
 from ..core.clock import iso_ms
 from ..core.context import RequestContext
-from ..core.counters import HOUR_MS, hour_start
+from ..core.counters import HOUR_MS, hour_start, summed
 from ..core.db import Statement
 from ..core.http import HttpResponse, json_response
 from ..maintenance.runs import LAST_RUN_SQL, render_run
 
 EXPORT_STATUSES = ("pending", "processing", "complete", "error", "cancelled")
 HOURS = 24
-# One row per kind and status: a few dozen, whatever the tables hold.
-COUNTERS_SQL = "SELECT name, value FROM stat_counters LIMIT 500"
+# One row per export job type (three), whatever the tables hold.
+EXPORT_COUNTS_SQL = f"SELECT job_type, {', '.join(EXPORT_STATUSES)} FROM export_job_counts LIMIT 100"
+VEO_COUNTS_SQL = "SELECT stored FROM veo_job_counts WHERE scope = 'all'"
 # Three names × 24 hours at most, each a range of the primary key.
 HOURLY_SQL = """
 SELECT name, hour, value FROM stat_hourly
@@ -25,45 +27,52 @@ OLDEST_CLAIMABLE_SQL = """
 SELECT available_at FROM export_jobs INDEXED BY export_jobs_claimable
 WHERE status = 'pending' AND available_at <= ?1 ORDER BY available_at LIMIT 1
 """
-# Kinds whose counters appear under `by_status` (videos and generations once they exist).
+# Kinds shown under `by_status` when their capabilities keep counts (empty until then).
 BY_STATUS_KINDS = ("videos", "generations")
 
 
 async def get_stats(ctx: RequestContext) -> HttpResponse:
     first_hour = hour_start(ctx.now) - (HOURS - 1) * HOUR_MS
-    counters, hourly, oldest, last_run = await ctx.db.batch(
+    exports, veo, hourly, oldest, last_run = await ctx.db.batch(
         [
-            Statement(COUNTERS_SQL),
+            Statement(EXPORT_COUNTS_SQL),
+            Statement(VEO_COUNTS_SQL),
             Statement(HOURLY_SQL, (first_hour,)),
             Statement(OLDEST_CLAIMABLE_SQL, (ctx.now,)),
             Statement(LAST_RUN_SQL),
         ]
     )
-    return json_response(build_stats(ctx.now, counters.rows, hourly.rows, oldest.first(), last_run.first()))
+    stored = veo.first()
+    return json_response(
+        build_stats(
+            ctx.now,
+            summed(exports.rows, EXPORT_STATUSES),
+            0 if stored is None else int(stored["stored"]),
+            hourly.rows,
+            oldest.first(),
+            last_run.first(),
+        )
+    )
 
 
 def build_stats(
     now: int,
-    counter_rows: list[dict[str, Any]],
+    export_counts: dict[str, int],
+    veo_stored: int,
     hourly_rows: list[dict[str, Any]],
     oldest: dict[str, Any] | None,
     last_run: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The stats document from the rows read (pure: unit-tested without D1)."""
-    counts = {row["name"]: row["value"] for row in counter_rows}
     first_hour = hour_start(now) - (HOURS - 1) * HOUR_MS
     per_hour: dict[tuple[str, int], int] = {(r["name"], r["hour"]): r["value"] for r in hourly_rows}
-
-    def by_status(kind: str, statuses: tuple[str, ...] = ()) -> dict[str, int]:
-        found = {name.split(".", 1)[1]: n for name, n in counts.items() if name.startswith(kind + ".")}
-        return {**dict.fromkeys(statuses, 0), **found}
 
     def last_24h(name: str) -> int:
         return sum(n for (found, hour), n in per_hour.items() if found == name and hour >= first_hour)
 
     return {
         "export_jobs": {
-            "by_status": {s: max(0, n) for s, n in by_status("export_jobs", EXPORT_STATUSES).items()},
+            "by_status": {s: max(0, export_counts.get(s, 0)) for s in EXPORT_STATUSES},
             "oldest_claimable_age_seconds": None
             if oldest is None
             else (now - oldest["available_at"]) // 1000,
@@ -72,8 +81,8 @@ def build_stats(
                 for hour in range(first_hour, first_hour + HOURS * HOUR_MS, HOUR_MS)
             ],
         },
-        "veo_jobs": {"stored": max(0, counts.get("veo_jobs.stored", 0))},
-        **{kind: {"by_status": by_status(kind)} for kind in BY_STATUS_KINDS},
+        "veo_jobs": {"stored": max(0, veo_stored)},
+        **{kind: {"by_status": {}} for kind in BY_STATUS_KINDS},
         "job_runs": {"last_24h": {s: last_24h(f"job_runs.{s}") for s in ("succeeded", "failed")}},
         "last_maintenance_run": None if last_run is None else render_run(last_run),
     }

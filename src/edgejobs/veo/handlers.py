@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import codec, counters
+from ..core import codec
 from ..core.context import RequestContext
+from ..core.counters import DELETED_SQL, deleted_count
 from ..core.db import Statement
 from ..core.errors import ValidationError
 from ..core.http import JSON_CONTENT_TYPE, HttpResponse, empty_response, json_response
@@ -24,7 +25,6 @@ from .model import (
     MAX_NAME_CHARS,
     MAX_STATUS_CHARS,
     Owner,
-    STORED_COUNTER,
     check_body_job_id,
     expires_at,
     extract_metadata,
@@ -78,10 +78,8 @@ async def put_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     statements = write_statements(
         job_id, meta, payload, precondition, ctx.now, expires, owner.scope, owner.creator
     )
-    if precondition.kind != "match":  # may create the row: counted first if it is new
-        statements.insert(0, counters.add_if_absent(STORED_COUNTER, "veo_jobs", "job_id", job_id))
     results = await ctx.db.batch(statements)
-    row = results[-2].first()
+    row = results[0].first()
     if row is None:  # the conditional write matched nothing, so the batch wrote nothing
         if precondition.kind == "none" or await _held_by_another(ctx, job_id, owner):
             raise taken(job_id)  # job ids are global: another owner's live job keeps its id
@@ -127,12 +125,7 @@ async def delete_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     job_id = parse_job_id(job_id)
     precondition = parse_precondition(ctx.request, allow_absent=False)
     owner = _owner(ctx)
-    result, _ = await ctx.db.batch(
-        [
-            Statement(DELETE_SQL, [job_id, ctx.now, *precondition.match_params(), owner.scope]),
-            counters.subtract_deleted(STORED_COUNTER),
-        ]
-    )
+    result = await ctx.db.execute(DELETE_SQL, job_id, ctx.now, *precondition.match_params(), owner.scope)
     if result.changes == 0:
         if precondition.kind == "match" and not await _held_by_another(ctx, job_id, owner):
             raise precondition_failed(job_id, precondition)
@@ -149,16 +142,15 @@ async def delete_all_veo_jobs(ctx: RequestContext) -> HttpResponse:
         statements = [
             Statement(DELETE_ALL_PAYLOADS_SQL),
             Statement(DELETE_LIVE_SQL, [ctx.now]),
+            Statement(DELETED_SQL),
             Statement(DELETE_REST_SQL),
-            counters.reset(STORED_COUNTER),
         ]
     else:  # a user's own jobs only
         statements = [
             Statement(DELETE_OWNED_PAYLOADS_SQL, [scope]),
             Statement(DELETE_OWNED_LIVE_SQL, [scope, ctx.now]),
-            counters.subtract_deleted(STORED_COUNTER),
+            Statement(DELETED_SQL),
             Statement(DELETE_OWNED_REST_SQL, [scope]),
-            counters.subtract_deleted(STORED_COUNTER),
         ]
-    _payloads, live, *_rest = await ctx.db.batch(statements)
-    return json_response({"deleted": live.changes})
+    _payloads, _live, deleted, _rest = await ctx.db.batch(statements)
+    return json_response({"deleted": deleted_count(deleted.first())})

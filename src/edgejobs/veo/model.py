@@ -38,7 +38,6 @@ MAX_URL_CHARS = 2048
 MAX_ERROR_CHARS = 4096
 MAX_IF_MATCH_TAGS = 4  # the slots in _ETAG_MATCHES
 LIST_SCOPE = "veo_jobs"
-STORED_COUNTER = "veo_jobs.stored"  # rows stored, expired ones too until the cron deletes them
 USER_ID = re.compile(r"[\x21-\x7e]{1,128}")  # a user token's `sub`
 
 
