@@ -71,6 +71,7 @@ class Bench:
         )
         self.raw = httpx.Client(base_url=rt.url, timeout=300)
         self.claimed_extra: list[str] = []
+        self.leases: dict[str, str] = {}  # job id → lease_id of the bench's unmeasured claims
 
     def close(self) -> None:
         self.api.close()

@@ -28,6 +28,7 @@ class State:
     created_veo: list[str] = field(default_factory=list)
     etags: dict[str, str] = field(default_factory=dict)
     claimed: list[str] = field(default_factory=list)
+    leases: dict[str, str] = field(default_factory=dict)  # claimed job id → its claim's lease_id
     cursor_veo: str = ""
     cursor_runs: str = ""
     cursor_export: str = ""
@@ -74,3 +75,4 @@ def claim_some(bench: Bench, count: int) -> None:
         response = bench.api.post("/api/export-jobs/claim", json={"runner_id": RUNNER, "lease_seconds": 600})
         if response.status_code == 200:
             bench.claimed_extra.append(response.json()["id"])
+            bench.leases[response.json()["id"]] = response.json()["lease_id"]

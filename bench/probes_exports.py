@@ -11,7 +11,7 @@ import httpx
 from bench.measure import Direct, Probe, Request, d1_batch, d1_body
 from bench.probes import State, keep_cursor, rotate
 from bench.settings import PAGE, RUNNER
-from edgejobs.core import states
+from edgejobs.core import ids, states
 from edgejobs.core.clock import now_ms
 from edgejobs.core.db import Statement
 from edgejobs.core.events import LIST_EVENTS_SQL
@@ -61,18 +61,29 @@ def export_probes(state: State) -> list[Probe]:
     def keep_claimed(i: int, r: httpx.Response) -> None:
         if r.status_code == 200:
             state.claimed.append(r.json()["id"])
+            state.leases[r.json()["id"]] = r.json()["lease_id"]
 
     def claim_direct(i: int) -> Direct:
         """The claim's batch as the route builds it, for a claim that finds a job."""
-        values = {**export_model.CLAIM.parse(claim_body()), "now": now_ms()}
+        values = {**export_model.CLAIM.parse(claim_body()), "now": now_ms(), "lease_token": ids.token()}
         rows = machine.next_claimable(None)
         return [d1_batch(states.transition_statements(machine.EXPORT_JOBS, machine.CLAIM, rows, values))]
 
     def on_claimed(action: str, body: dict[str, Any]) -> Request:
-        return lambda i: ("POST", f"/api/export-jobs/{state.claimed.pop()}/{action}", {"json": body})
+        def request(i: int) -> tuple[str, str, dict[str, Any]]:
+            job_id = state.claimed.pop()
+            lease = {"lease_id": state.leases.get(job_id)}
+            return "POST", f"/api/export-jobs/{job_id}/{action}", {"json": {**body, **lease}}
+
+        return request
 
     def on_first_claimed(body: Callable[[int], dict[str, Any]]) -> Request:
-        return lambda i: ("PATCH", f"/api/export-jobs/{state.claimed[0]}", {"json": body(i)})
+        def request(i: int) -> tuple[str, str, dict[str, Any]]:
+            job_id = state.claimed[0]
+            lease = {"lease_id": state.leases.get(job_id)}
+            return "PATCH", f"/api/export-jobs/{job_id}", {"json": {**body(i), **lease}}
+
+        return request
 
     def get_direct(i: int) -> Direct:
         return [d1_body(Statement(export_sql.GET_JOB_SQL, [some_export[i % len(some_export)]]))]

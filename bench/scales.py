@@ -48,6 +48,7 @@ def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
             ):
                 claim_some(bench, n)
                 state.claimed = list(bench.claimed_extra)
+                state.leases.update(bench.leases)
                 bench.claimed_extra.clear()
             result = run_probe(bench, probe, n)
             routes[probe.route] = result

@@ -11,7 +11,9 @@ also fail a share of its calls (then proper 503s are expected and counted apart)
                 "hot" key that several producers send at once, and a reused key with another
                 body (409)
   runner ×6     claim, heartbeat, then complete / fail (retryable or not) / abandon (the lease
-                is made to lapse, as if time passed, and the runner comes back late)
+                is made to lapse, as if time passed, and the runner comes back late); a 503
+                is retried after its Retry-After until the lease would end, as the runner
+                client does (a lease it still cannot keep is counted as one it let lapse)
   operator ×2   cancel and retry random jobs, read jobs, events and lists
   observer ×1   lists, maintenance runs, health, and the cron every `cron_every` seconds
                 (every other time two runs at once)

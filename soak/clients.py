@@ -170,6 +170,26 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             with ledger.lock:
                 ledger.attempt_problems.append(f"{action} by {runner_id} on {attempt['id']} answered {job}")
 
+    def send(route: str, path: str, body: dict[str, Any], method: str = "POST") -> tuple[httpx.Response, int]:
+        """As the runner client does: a 503 is sent again after its Retry-After (jittered, capped
+        for the soak's pace) until the lease would end. The last answer, and how many retries."""
+        retries = 0
+        while True:
+            response = api.call(route, method, path, (200, 409), json=body)
+            if response.status_code != 503 or time.monotonic() >= lease_ends:
+                return response, retries
+            retries += 1
+            ledger.add(retries=route)
+            wait = float(response.headers.get("retry-after", "1") or 1)
+            time.sleep(min(wait, 0.5) * rng.uniform(0.5, 1.0))
+
+    def gave_up(response: httpx.Response, job_id: str) -> bool:
+        """Still 503 when the lease was about to end: the lease lapses, as the runner caused."""
+        if response.status_code == 503:
+            ledger.add(abandoned=job_id, gave_up=job_id)
+            return True
+        return False
+
     while shared.running():
         body: dict[str, Any] = {"runner_id": runner_id, "lease_seconds": LEASE_SECONDS}
         if rng.random() < 0.3:
@@ -178,19 +198,18 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
         if claimed.status_code != 200:
             time.sleep(0.05)
             continue
+        lease_ends = time.monotonic() + LEASE_SECONDS - 5  # a margin for the last call's trip
         attempt = claimed.json()
         job_id, url = attempt["id"], f"/api/export-jobs/{attempt['id']}"
+        holder = {"runner_id": runner_id, "lease_id": attempt["lease_id"]}
         ledger.add(transitions=(job_id, "claimed"))
         lost = False
         for progress in sorted(rng.sample(range(1, 100), rng.randint(0, 2))):
-            beat = api.call(
-                E_HEARTBEAT, "PATCH", url, (200, 409), json={"runner_id": runner_id, "progress": progress}
-            )
-            if beat.status_code == 409:
+            beat, _ = send(E_HEARTBEAT, url, {**holder, "progress": progress}, "PATCH")
+            if beat.status_code == 409 or gave_up(beat, job_id):
                 lost = True
                 break
-            if beat.status_code == 200:
-                mine(beat, attempt, "heartbeat")
+            mine(beat, attempt, "heartbeat")
         if lost:
             continue
         roll = rng.random()
@@ -207,28 +226,22 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             time.sleep(rng.uniform(0, 1.5))
             roll = 0.0  # then it tries to complete
         if roll < 0.6:
-            done = api.call(
-                E_COMPLETE,
-                "POST",
-                f"{url}/complete",
-                (200, 409),
-                json={"runner_id": runner_id, "output_video_key": f"out/{job_id}.mp4"},
-            )
+            body = {**holder, "output_video_key": f"out/{job_id}.mp4"}
+            done, retries = send(E_COMPLETE, f"{url}/complete", body)
             if done.status_code == 200:
                 mine(done, attempt, "complete")
                 ledger.add(transitions=(job_id, "completed"))
+                if retries:
+                    ledger.add(retried_completions=job_id)
+            gave_up(done, job_id)
         else:
             retryable = roll < 0.85
-            failed = api.call(
-                E_FAIL,
-                "POST",
-                f"{url}/fail",
-                (200, 409),
-                json={"runner_id": runner_id, "error": "CUDA out of memory", "retryable": retryable},
-            )
+            body = {**holder, "error": "CUDA out of memory", "retryable": retryable}
+            failed, _ = send(E_FAIL, f"{url}/fail", body)
             if failed.status_code == 200:
                 mine(failed, attempt, "fail")
                 ledger.add(transitions=(job_id, "failed"))
+            gave_up(failed, job_id)
 
 
 def _ms(iso: str) -> int:

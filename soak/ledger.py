@@ -27,7 +27,10 @@ class Ledger:
     key_creates: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
     jobs: set[str] = field(default_factory=set)
     transitions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (job, event) told OK
-    abandoned: Counter[str] = field(default_factory=Counter)
+    abandoned: Counter[str] = field(default_factory=Counter)  # leases a runner let lapse, per job
+    gave_up: Counter[str] = field(default_factory=Counter)  # of those: still 503 as the lease ended
+    retries: Counter[str] = field(default_factory=Counter)  # runner calls sent again after a 503
+    retried_completions: Counter[str] = field(default_factory=Counter)  # completes that needed one
     attempt_problems: list[str] = field(default_factory=list)
 
     def add(self, **counters: Any) -> None:

@@ -54,6 +54,9 @@ class LoadReport:
             + ", ".join(f"p{p} {percentile(everything, p):.1f}" for p in (50, 95, 99)),
             f"status histogram: {dict(sorted(histogram.items()))}; proper 503s under faults: "
             f"{self.ledger.unavailable}; cron runs failed under faults: {self.ledger.cron_failed}",
+            f"runner retries after a 503: {dict(sorted(self.ledger.retries.items()))}; completions that"
+            f" needed a retry: {sum(self.ledger.retried_completions.values())}; leases given up after"
+            f" retrying until they would end: {sum(self.ledger.gave_up.values())}",
             "",
             f"{'route':<40} {'n':>6} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}  statuses",
         ]

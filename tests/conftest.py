@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-import edgejobs.main  # noqa: F401 - builds the registry, which declares every capability's settings
 from tests.support.runtime import TEST_JWT_SECRET, TEST_TOKEN, LocalRuntime, local_runtime
 from tests.support.settings import ALLOWED_ORIGIN, BASE_URL, TOKEN
 

@@ -76,9 +76,9 @@ def test_list_items_are_the_jobs_as_get_renders_them(
     }
     failed = jobs.create(project_id=project, params=params)
     runner_id = runner()
-    claim_job(client, failed["id"], runner_id, lease_seconds=90)
+    lease = claim_job(client, failed["id"], runner_id, lease_seconds=90)["lease_id"]
     error = 'Traceback:\n  "CUDA" \t out \u2028 of memory 💥'
-    assert fail(client, failed["id"], runner_id, retryable=False, error=error).status_code == 200
+    assert fail(client, failed["id"], runner_id, lease, retryable=False, error=error).status_code == 200
     pending = jobs.create(project_id=project, type="overlay", max_retries=0)
     listed = client.get("/api/export-jobs", params={"project_id": project}).json()["items"]
     singles = [client.get(f"/api/export-jobs/{job['id']}").json() for job in (pending, failed)]

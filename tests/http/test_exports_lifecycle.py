@@ -70,6 +70,7 @@ def test_lifecycle(client: httpx.Client, jobs: Jobs, runner: Callable[[], str]) 
     assert claim_response.status_code == 200
     assert d1_stats(claim_response)["rows_read"] <= 10  # index-driven, however many jobs exist
     claimed = claim_response.json()
+    lease = claimed["lease_id"]
     assert claimed["id"] == job["id"]
     assert (claimed["status"], claimed["runner_id"], claimed["lease_seconds"]) == (
         "processing",
@@ -78,14 +79,14 @@ def test_lifecycle(client: httpx.Client, jobs: Jobs, runner: Callable[[], str]) 
     )
     assert ms(claimed["lease_expires_at"]) - ms(claimed["started_at"]) == 60_000
 
-    assert heartbeat(client, job["id"], runner_id, progress=10).json()["progress"] == 10
-    beat = heartbeat(client, job["id"], runner_id, progress=50, runpod_job_id="rp-123").json()
+    assert heartbeat(client, job["id"], runner_id, lease, progress=10).json()["progress"] == 10
+    beat = heartbeat(client, job["id"], runner_id, lease, progress=50, runpod_job_id="rp-123").json()
     assert (beat["progress"], beat["runpod_job_id"]) == (50, "rp-123")
-    beat = heartbeat(client, job["id"], runner_id, progress=30).json()
+    beat = heartbeat(client, job["id"], runner_id, lease, progress=30).json()
     assert beat["progress"] == 50  # never decreases: a lower progress is ignored
     assert ms(beat["lease_expires_at"]) - ms(beat["updated_at"]) == 60_000  # the lease is extended
 
-    done = complete(client, job["id"], runner_id)
+    done = complete(client, job["id"], runner_id, lease)
     assert done.status_code == 200
     finished = done.json()
     assert (finished["status"], finished["progress"]) == ("complete", 100)
@@ -109,12 +110,13 @@ def make_job_in(client: httpx.Client, jobs: Jobs, status: str, runner_id: str) -
     job = jobs.create(max_retries=0 if status == "error" else 3)
     if status == "cancelled":
         assert client.post(f"/api/export-jobs/{job['id']}/cancel").status_code == 200
+    lease = None
     if status in ("processing", "complete", "error"):
-        claim_job(client, job["id"], runner_id)
+        lease = claim_job(client, job["id"], runner_id)["lease_id"]
     if status == "complete":
-        assert complete(client, job["id"], runner_id).status_code == 200
+        assert complete(client, job["id"], runner_id, lease).status_code == 200
     if status == "error":
-        assert fail(client, job["id"], runner_id).status_code == 200
+        assert fail(client, job["id"], runner_id, lease).status_code == 200
     current = get(client, job["id"])
     assert current["status"] == status
     return current
@@ -144,7 +146,7 @@ def test_every_state_action_pair(
     before = make_job_in(client, jobs, status, runner_id)
     events_before = events(client, before["id"])
 
-    response = ACTIONS[action](client, before["id"], runner_id)
+    response = ACTIONS[action](client, before["id"], runner_id, before["lease_id"])
 
     after = get(client, before["id"])
     events_after = events(client, before["id"])
@@ -199,8 +201,8 @@ def test_expired_lease_is_recovered_by_the_cron_and_the_old_runner_loses_it(
 ) -> None:
     old_runner, new_runner = runner(), runner()
     job = jobs.create()
-    claim_job(client, job["id"], old_runner)
-    heartbeat(client, job["id"], old_runner, progress=40)
+    old_lease = claim_job(client, job["id"], old_runner)["lease_id"]
+    heartbeat(client, job["id"], old_runner, old_lease, progress=40)
     expire_lease(local, job["id"])
 
     run_cron(base_url)
@@ -214,13 +216,13 @@ def test_expired_lease_is_recovered_by_the_cron_and_the_old_runner_loses_it(
     assert (recovered["runner_id"], recovered["progress"], recovered["lease_expires_at"]) == (None, 0, None)
     assert ms(recovered["available_at"]) - ms(recovered["updated_at"]) == RETRY_BASE_MS  # the /fail rule
     assert history(client, job["id"])[-1] == ("lease_expired", "processing", "pending")
-    assert_lease_lost(client, job["id"], old_runner)
+    assert_lease_lost(client, job["id"], old_runner, old_lease)
 
     make_due(local, job["id"])
     newer = claim_job(client, job["id"], new_runner)
-    assert_lease_lost(client, job["id"], old_runner)  # the newer attempt is untouched
+    assert_lease_lost(client, job["id"], old_runner, old_lease)  # the newer attempt is untouched
     assert get(client, job["id"]) == newer
-    assert complete(client, job["id"], new_runner).status_code == 200
+    assert complete(client, job["id"], new_runner, newer["lease_id"]).status_code == 200
     assert [e for e, _, _ in history(client, job["id"])] == [
         "created",
         "claimed",
@@ -235,7 +237,7 @@ def test_expired_lease_at_the_retry_limit_becomes_error(
 ) -> None:
     runner_id = runner()
     job = jobs.create(max_retries=0)
-    claim_job(client, job["id"], runner_id)
+    lease = claim_job(client, job["id"], runner_id)["lease_id"]
     expire_lease(local, job["id"])
     run_cron(base_url)
     recovered = get(client, job["id"])
@@ -245,7 +247,7 @@ def test_expired_lease_at_the_retry_limit_becomes_error(
         0,
     )
     assert history(client, job["id"])[-1] == ("lease_expired", "processing", "error")
-    assert_lease_lost(client, job["id"], runner_id)
+    assert_lease_lost(client, job["id"], runner_id, lease)
 
 
 def test_a_cancelled_job_is_lost_to_its_runner(
@@ -253,10 +255,10 @@ def test_a_cancelled_job_is_lost_to_its_runner(
 ) -> None:
     runner_id = runner()
     job = jobs.create()
-    claim_job(client, job["id"], runner_id)
+    lease = claim_job(client, job["id"], runner_id)["lease_id"]
     assert client.post(f"/api/export-jobs/{job['id']}/cancel").json()["status"] == "cancelled"
-    assert_lease_lost(client, job["id"], runner_id)
-    assert_lease_lost(client, job["id"], "someone-else")
+    assert_lease_lost(client, job["id"], runner_id, lease)
+    assert_lease_lost(client, job["id"], "someone-else", lease)
 
 
 def test_fail_retries_with_backoff_then_errors(
@@ -265,16 +267,16 @@ def test_fail_retries_with_backoff_then_errors(
     job = jobs.create()
     for attempt in range(3):
         runner_id = runner()
-        claim_job(client, job["id"], runner_id)
-        failed = fail(client, job["id"], runner_id).json()
+        lease = claim_job(client, job["id"], runner_id)["lease_id"]
+        failed = fail(client, job["id"], runner_id, lease).json()
         assert (failed["status"], failed["retry_count"]) == ("pending", attempt + 1)
         assert ms(failed["available_at"]) - ms(failed["updated_at"]) == RETRY_BASE_MS * 2**attempt
         assert claim(client, runner()) is None  # not claimable before available_at
         make_due(local, job["id"])
 
     runner_id = runner()
-    claim_job(client, job["id"], runner_id)
-    last = fail(client, job["id"], runner_id).json()
+    lease = claim_job(client, job["id"], runner_id)["lease_id"]
+    last = fail(client, job["id"], runner_id, lease).json()
     assert (last["status"], last["retry_count"], last["error"]) == ("error", 3, "CUDA out of memory")
     assert last["completed_at"] is not None
     assert claim(client, runner()) is None
@@ -295,8 +297,8 @@ def test_fail_not_retryable_is_error_at_once(
 ) -> None:
     runner_id = runner()
     job = jobs.create()
-    claim_job(client, job["id"], runner_id)
-    failed = fail(client, job["id"], runner_id, retryable=False).json()
+    lease = claim_job(client, job["id"], runner_id)["lease_id"]
+    failed = fail(client, job["id"], runner_id, lease, retryable=False).json()
     assert (failed["status"], failed["retry_count"]) == ("error", 0)
     retried = client.post(f"/api/export-jobs/{job['id']}/retry").json()
     assert (retried["id"], retried["status"], retried["error"], retried["retry_count"]) == (

@@ -139,7 +139,8 @@ def _runner_action(
         job = w.claimed(runner_id)
         sender = "someone-else" if as_other else runner_id
         url = f"/api/export-jobs/{job['id']}{path}"
-        return lambda w: w.client.request(method, url, json={"runner_id": sender, **body})
+        lease = {"runner_id": sender, "lease_id": job["lease_id"]}
+        return lambda w: w.client.request(method, url, json={**lease, **body})
 
     return setup
 
@@ -148,7 +149,7 @@ def _retry(w: World) -> Act:
     runner_id = f"fault-runner-{secrets.token_hex(4)}"
     job = w.claimed(runner_id)
     failed = w.client.post(f"/api/export-jobs/{job['id']}/fail", json={"runner_id": runner_id, "error": "x",
-                                                                        "retryable": False})  # fmt: skip
+        "lease_id": job["lease_id"], "retryable": False})  # fmt: skip
     assert failed.json()["status"] == "error", failed.text
     return lambda w: w.client.post(f"/api/export-jobs/{job['id']}/retry")
 

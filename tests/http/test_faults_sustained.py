@@ -79,7 +79,9 @@ def test_with_30_percent_of_d1_calls_failing_retries_converge_and_nothing_is_hal
                 c.send((201, 200), "POST", "/api/export-jobs", json=world.body(), headers=key)
             ).json()
             runner = {"runner_id": f"fault-rate-{round_}"}
-            assert c.send(200, "POST", "/api/export-jobs/claim", json=runner).json()["id"] == job["id"]
+            claimed = c.send(200, "POST", "/api/export-jobs/claim", json=runner).json()
+            assert claimed["id"] == job["id"]
+            runner["lease_id"] = claimed["lease_id"]
             url = f"/api/export-jobs/{job['id']}"
             c.send(200, "PATCH", url, json={**runner, "progress": 50})
             if round_ % 3 == 0:

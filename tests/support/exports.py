@@ -69,27 +69,40 @@ def claim_job(client: httpx.Client, job_id: str, runner_id: str, **extra: Any) -
     return claimed
 
 
-# Runner actions, as a runner would send them.
-def heartbeat(client: httpx.Client, job_id: str, runner_id: str, **extra: Any) -> httpx.Response:
-    return client.patch(f"/api/export-jobs/{job_id}", json={"runner_id": runner_id, **extra})
+# Runner actions, as a runner would send them: its runner id and the lease of its claim
+# (`lease_id` None: the field is left out).
+def _runner(runner_id: str, lease_id: str | None) -> dict[str, Any]:
+    return {"runner_id": runner_id, **({} if lease_id is None else {"lease_id": lease_id})}
 
 
-def complete(client: httpx.Client, job_id: str, runner_id: str) -> httpx.Response:
-    body = {"runner_id": runner_id, "output_video_key": f"out/{job_id}.mp4"}
+def heartbeat(
+    client: httpx.Client, job_id: str, runner_id: str, lease_id: str | None = None, **extra: Any
+) -> httpx.Response:
+    return client.patch(f"/api/export-jobs/{job_id}", json={**_runner(runner_id, lease_id), **extra})
+
+
+def complete(
+    client: httpx.Client, job_id: str, runner_id: str, lease_id: str | None = None, **extra: Any
+) -> httpx.Response:
+    body = {**_runner(runner_id, lease_id), "output_video_key": f"out/{job_id}.mp4", **extra}
     return client.post(f"/api/export-jobs/{job_id}/complete", json=body)
 
 
-def fail(client: httpx.Client, job_id: str, runner_id: str, **extra: Any) -> httpx.Response:
-    body = {"runner_id": runner_id, "error": "CUDA out of memory", **extra}
+def fail(
+    client: httpx.Client, job_id: str, runner_id: str, lease_id: str | None = None, **extra: Any
+) -> httpx.Response:
+    body = {**_runner(runner_id, lease_id), "error": "CUDA out of memory", **extra}
     return client.post(f"/api/export-jobs/{job_id}/fail", json=body)
 
 
-ACTIONS: dict[str, Callable[[httpx.Client, str, str], httpx.Response]] = {
-    "heartbeat": lambda c, job_id, runner_id: heartbeat(c, job_id, runner_id, progress=60),
+ACTIONS: dict[str, Callable[[httpx.Client, str, str, str | None], httpx.Response]] = {
+    "heartbeat": lambda c, job_id, runner_id, lease_id: heartbeat(
+        c, job_id, runner_id, lease_id, progress=60
+    ),
     "complete": complete,
     "fail": fail,
-    "retry": lambda c, job_id, runner_id: c.post(f"/api/export-jobs/{job_id}/retry"),
-    "cancel": lambda c, job_id, runner_id: c.post(f"/api/export-jobs/{job_id}/cancel"),
+    "retry": lambda c, job_id, runner_id, lease_id: c.post(f"/api/export-jobs/{job_id}/retry"),
+    "cancel": lambda c, job_id, runner_id, lease_id: c.post(f"/api/export-jobs/{job_id}/cancel"),
 }
 
 
@@ -103,13 +116,14 @@ def make_due(local: LocalRuntime, job_id: str) -> None:
     local.sql("UPDATE export_jobs SET available_at = ? WHERE id = ?", int(time.time() * 1000) - 1000, job_id)
 
 
-def assert_lease_lost(client: httpx.Client, job_id: str, runner_id: str) -> None:
-    """The runner's heartbeat, complete and fail are all refused, and change nothing."""
+def assert_lease_lost(client: httpx.Client, job_id: str, runner_id: str, lease_id: str | None) -> None:
+    """The runner's heartbeat, complete and fail (under `lease_id`) are all refused, and
+    change nothing."""
     before, history_before = get(client, job_id), events(client, job_id)
     for response in (
-        heartbeat(client, job_id, runner_id, progress=99),
-        complete(client, job_id, runner_id),
-        fail(client, job_id, runner_id),
+        heartbeat(client, job_id, runner_id, lease_id, progress=99),
+        complete(client, job_id, runner_id, lease_id),
+        fail(client, job_id, runner_id, lease_id),
     ):
         assert response.status_code == 409, response.text
         assert error_code(response) == "lease_lost"

@@ -1,5 +1,5 @@
 // The test-only control routes under /__runtime/ (enabled by --test-endpoints):
-//   GET/POST /__runtime/d1-faults   read or set the D1 fault injection ({rate}, {fail_nth})
+//   GET/POST /__runtime/d1-faults   read or set the D1 fault injection ({rate, fail_nth, lose_rate, lose_nth})
 //   POST     /__runtime/sql         run SQL on D1 directly: {sql, params}, {batch: [...]}, {exec}
 
 import { parseFaultSetting } from "./faults.mjs";

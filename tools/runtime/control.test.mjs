@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, test } from "node:test";
 import { sqlOperation } from "./control.mjs";
+import { parseFaultSetting } from "./faults.mjs";
 import { makeProject, startRuntime } from "./testing.mjs";
 
 const WORKER = `
@@ -88,21 +89,21 @@ test("d1-faults: set, read back with counters, reject bad settings, clear", asyn
   await post("/__runtime/sql", { exec: "CREATE TABLE IF NOT EXISTS t (a INTEGER PRIMARY KEY, b TEXT)" });
   let response = await post("/__runtime/d1-faults", { fail_nth: [1] });
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { rate: 0, fail_nth: [1], calls: 0, failed: 0 });
+  assert.deepEqual(await response.json(), { ...parseFaultSetting({ fail_nth: [1] }), calls: 0, failed: 0, lost: 0 });
   // The app's first D1 call fails like an overloaded D1 (the handler raises: a 500) ...
   assert.equal((await fetch(`${runtime.url}/count`)).status, 500);
   assert.equal((await fetch(`${runtime.url}/count`)).status, 200);
   // ... while the control route itself never counts as a call.
   await post("/__runtime/sql", { sql: "SELECT 1" });
   response = await fetch(`${runtime.url}/__runtime/d1-faults`);
-  assert.deepEqual(await response.json(), { rate: 0, fail_nth: [1], calls: 2, failed: 1 });
+  assert.deepEqual(await response.json(), { ...parseFaultSetting({ fail_nth: [1] }), calls: 2, failed: 1, lost: 0 });
   assert.match(runtime.text(), /D1 DB is overloaded/);
 
   response = await post("/__runtime/d1-faults", { rate: 2 });
   assert.equal(response.status, 400);
   assert.match((await response.json()).error, /"rate" must be a number from 0.0 to 1.0/);
   response = await post("/__runtime/d1-faults", {});
-  assert.deepEqual(await response.json(), { rate: 0, fail_nth: [], calls: 0, failed: 0 });
+  assert.deepEqual(await response.json(), { ...parseFaultSetting({}), calls: 0, failed: 0, lost: 0 });
 });
 
 test("an unknown control route is a 404 and never reaches the Worker", async () => {

@@ -95,12 +95,14 @@ export class D1BridgeClient {
   }
 }
 
+const overloaded = () => new Error(`D1_ERROR: ${OVERLOADED}`, { cause: new Error(OVERLOADED) });
+
 /** Runs an operation and turns a failed reply back into the Error workerd would throw. */
 async function execute(backend, op) {
-  if (backend.faults?.shouldFail()) {
-    throw new Error(`D1_ERROR: ${OVERLOADED}`, { cause: new Error(OVERLOADED) });
-  }
+  const fault = backend.faults?.decide();
+  if (fault === "fail") throw overloaded();
   const reply = await backend.client.send(op);
+  if (fault === "lose") throw overloaded(); // it ran; its answer never arrives
   if (!reply.ok) {
     const { name, message, cause } = reply.error;
     const error = cause != null ? new Error(message, { cause: new Error(cause) }) : new Error(message);

@@ -93,7 +93,21 @@ test("injected faults fail like an overloaded D1 and count a batch once", async 
   });
   await db.prepare("SELECT 1").all();
   assert.equal(sent.length, 2);
-  assert.deepEqual(backend.faults.status(), { rate: 0, fail_nth: [2], calls: 3, failed: 1 });
+  assert.deepEqual(backend.faults.status(), {
+    ...parseFaultSetting({ fail_nth: [2] }),
+    calls: 3,
+    failed: 1,
+    lost: 0,
+  });
+});
+
+test("a lost answer: the statement ran, the caller gets the overloaded error", async () => {
+  const { backend, sent } = fakeBackend();
+  backend.faults.set(parseFaultSetting({ lose_nth: [1] }));
+  const db = new D1Database(backend);
+  await assert.rejects(db.prepare("SELECT 1").all(), { message: /D1 DB is overloaded/ });
+  assert.equal(sent.length, 1); // it reached the database
+  assert.equal(backend.faults.status().lost, 1);
 });
 
 test("sessions send their constraint and keep the newest bookmark", async () => {

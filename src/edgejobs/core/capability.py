@@ -13,19 +13,27 @@ lists the capabilities: nothing else central changes when one is added.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 from .chunks import CronTask
 from .config import Setting, declare
 from .routing import Route
 
 
-class Capability(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """Declaring a capability declares its settings: `Config` knows them as soon as the
+    capability's package is imported, with or without a registry."""
+
     name: str
     routes: Sequence[Route] = ()
-    schemas: Mapping[str, Any] = {}
+    schemas: Mapping[str, Any] = field(default_factory=dict)
     tasks: Sequence[CronTask] = ()
     settings: Sequence[Setting] = ()
+
+    def __post_init__(self) -> None:
+        declare(self.settings)
 
 
 class Registry:
@@ -41,7 +49,6 @@ class Registry:
         tasks: list[CronTask] = []
         seen_routes: set[tuple[str, str]] = set()
         for capability in self.capabilities:
-            declare(capability.settings)
             for route in capability.routes:
                 key = (route.method, route.template)
                 if key in seen_routes:

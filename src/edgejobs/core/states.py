@@ -5,9 +5,9 @@ applies any of them.
 A capability declares its `Machine` (table, event kind, statuses) and its `Action`s. Every
 action is one `UPDATE <table> … WHERE <rows> AND status IN (<from>) [AND <guard>] RETURNING *`:
 a compare-and-set on the status (and, for an action scoped to the holder of a lease, on
-`runner_id`), so of two racing requests exactly one wins. The batch's second statement
-records the event for the rows the UPDATE changed (see events.py), so a lost race writes
-nothing at all. Callers learn what happened from the returned rows alone.
+`runner_id` and the lease of its claim), so of two racing requests exactly one wins. The
+batch's second statement records the event for the rows the UPDATE changed (see events.py),
+so a lost race writes nothing at all. Callers learn what happened from the returned rows alone.
 
 A table driven this way has `id`, `status`, `updated_at`, `previous_status` and
 `transition_id` (the event convention of events.py).
@@ -33,6 +33,7 @@ class Machine(NamedTuple):
     noun: str  # how messages name one ("export job")
     statuses: tuple[str, ...]
     held_in: str | None = None  # the status in which a runner holds a record under a lease
+    lease_column: str | None = None  # fencing: the holder's calls must also name this lease
 
 
 class Action(NamedTuple):
@@ -80,7 +81,11 @@ RETURNING *
 
 def transition_sql(machine: Machine, action: Action, rows: Rows) -> str:
     sources = ", ".join(f"'{status}'" for status in action.sources)  # constants, not input
-    guard = f"AND runner_id = :runner_id {action.guard}" if action.runner_scoped else action.guard
+    guard = action.guard
+    if action.runner_scoped:
+        # `IS`: a record claimed before it had a lease column (NULL) matches a call without one.
+        lease = f" AND {machine.lease_column} IS :lease_id" if machine.lease_column else ""
+        guard = f"AND runner_id = :runner_id{lease} {action.guard}"
     return TRANSITION_SQL.format(
         table=machine.table,
         assignments=action.assignments,
@@ -116,22 +121,36 @@ async def apply(
 
 
 def refusal(
-    machine: Machine, action: Action, record: Mapping[str, Any] | None, record_id: str, runner_id: str | None
+    machine: Machine,
+    action: Action,
+    record: Mapping[str, Any] | None,
+    record_id: str,
+    runner_id: str | None,
+    lease_id: str | None = None,
 ) -> ApiError:
     """Why `action` changed nothing, given the record as it is now (None: it does not exist)."""
     noun = machine.noun
     if record is None:
         return NotFound(f"No {noun} {record_id}.")
     status = record["status"]
-    holds = status == machine.held_in and record["runner_id"] == runner_id
+    held = status == machine.held_in and record["runner_id"] == runner_id
+    same_lease = machine.lease_column is None or record.get(machine.lease_column) == lease_id
+    holds = held and same_lease
     if status in action.sources and (holds or not action.runner_scoped):
         return Conflict(
             f"{noun.capitalize()} {record_id} changed while this request ran (it is {status}); try again."
         )
     if action.runner_scoped and not holds:
         holder = f" by runner {record['runner_id']!r}" if status == machine.held_in else ""
+        if held:
+            holder += (
+                " under another lease (a later claim)"
+                if lease_id
+                else " under a lease this call did not send"
+            )
+        lease = f" under lease {lease_id!r}" if machine.lease_column and lease_id else ""
         return LeaseLost(
-            f"Runner {runner_id!r} no longer holds {noun} {record_id}: it is {status}{holder}.",
+            f"Runner {runner_id!r} no longer holds {noun} {record_id}{lease}: it is {status}{holder}.",
             details={"status": status},
         )
     return Conflict(

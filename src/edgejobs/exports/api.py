@@ -44,6 +44,11 @@ EXPORT_JOB_SCHEMA = {
         "retry_count": {"type": "integer", "minimum": 0},
         "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
         "runner_id": {"type": ["string", "null"]},
+        "lease_id": {
+            "type": ["string", "null"],
+            "description": "Opaque; the latest claim's lease (fresh on every claim). Heartbeat, "
+            "complete and fail must send it with runner_id.",
+        },
         "runpod_job_id": {"type": ["string", "null"]},
         "lease_seconds": {"type": ["integer", "null"], "description": "Lease length of the current claim."},
         "lease_expires_at": {**_TIME, "description": "Set while processing; a heartbeat extends it."},
@@ -89,7 +94,10 @@ _LIST_PARAMETERS = [
     {"name": "type", "in": "query", "schema": {"type": "string", "enum": list(TYPES)}},
     *PAGE_PARAMETERS,
 ]
-_RUNNER_ACTION = "409: `lease_lost` if this runner no longer holds the job (not processing under it)."
+_RUNNER_ACTION = (
+    "409: `lease_lost` if this runner no longer holds the job under this lease (not processing "
+    "under the `runner_id` and `lease_id` of the claim). Nothing is changed."
+)
 
 
 def _links(*operation_ids: str, runner: bool = False) -> dict[str, Any]:
@@ -99,7 +107,10 @@ def _links(*operation_ids: str, runner: bool = False) -> dict[str, Any]:
     for operation_id in operation_ids:
         link: dict[str, Any] = {"operationId": operation_id, "parameters": {"path.id": "$response.body#/id"}}
         if runner:
-            link["requestBody"] = {"runner_id": "$response.body#/runner_id"}
+            link["requestBody"] = {
+                "runner_id": "$response.body#/runner_id",
+                "lease_id": "$response.body#/lease_id",
+            }
         links[operation_id] = link
     return links
 

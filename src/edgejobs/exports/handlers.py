@@ -105,7 +105,7 @@ async def list_export_jobs(ctx: RequestContext) -> HttpResponse:
 
 async def claim_export_job(ctx: RequestContext) -> HttpResponse:
     """200 with the oldest claimable job, now processing under the caller's lease; 204 if none."""
-    values = {**await CLAIM.read(ctx), "now": ctx.now}
+    values = {**await CLAIM.read(ctx), "now": ctx.now, "lease_token": ids.token()}
     chosen = values["types"]  # a sorted JSON array, or None for any type
     types = json.loads(chosen) if isinstance(chosen, str) else None
     rows = machine.next_claimable(types)
@@ -130,9 +130,10 @@ async def change_job(
     if changed:
         return job_response(changed[0])
     current = await ctx.db.first(GET_JOB_SQL, job_id)
-    runner_id = values.get("runner_id")
+    runner_id, lease_id = values.get("runner_id"), values.get("lease_id")
     holder = runner_id if isinstance(runner_id, str) else None
-    raise states.refusal(EXPORT_JOBS, action, current, job_id, holder)
+    lease = lease_id if isinstance(lease_id, str) else None
+    raise states.refusal(EXPORT_JOBS, action, current, job_id, holder, lease)
 
 
 async def heartbeat_export_job(ctx: RequestContext, id: str) -> HttpResponse:

@@ -24,8 +24,15 @@ from ..core.states import Action, Machine, Rows
 PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED = "pending", "processing", "complete", "error", "cancelled"
 STATUSES = (PENDING, PROCESSING, COMPLETE, ERROR, CANCELLED)
 FINISHED = (COMPLETE, ERROR, CANCELLED)
-EXPORT_JOBS = Machine("export_jobs", "export", "export job", STATUSES, held_in=PROCESSING)
+EXPORT_JOBS = Machine(
+    "export_jobs", "export", "export job", STATUSES, held_in=PROCESSING, lease_column="lease_id"
+)
 
+
+# A claim's lease: the request's fresh random token (`ids.token()`, bound as :lease_token) and
+# the job's id without dashes, so each job taken by one claim has its own lease and no two
+# claims share one.
+LEASE_ID = ":lease_token || replace(id, '-', '')"
 
 # The retry rule, shared by /fail and lease recovery. SQLite evaluates every SET expression
 # against the row as it was before the UPDATE, so WILL_RETRY means the same in every line.
@@ -51,9 +58,11 @@ CLAIM = Action(
     (PENDING,),
     (PROCESSING,),
     "claimed",
-    """status = 'processing', runner_id = :runner_id, lease_seconds = :lease_seconds,
-    lease_expires_at = :now + :lease_seconds * 1000, started_at = :now""",
-    event_data="json_object('runner_id', runner_id, 'lease_expires_at', lease_expires_at)",
+    # The lease: the claim's fresh token and the job's id, so each job of one claim has its own.
+    f"""status = 'processing', runner_id = :runner_id, lease_seconds = :lease_seconds,
+    lease_id = {LEASE_ID}, lease_expires_at = :now + :lease_seconds * 1000, started_at = :now""",
+    event_data="""json_object('runner_id', runner_id, 'lease_id', lease_id,
+        'lease_expires_at', lease_expires_at)""",
 )
 HEARTBEAT = Action(
     "heartbeat",
@@ -74,7 +83,8 @@ COMPLETE_ACTION = Action(
     """status = 'complete', progress = 100, output_video_key = :output_video_key,
     completed_at = :now, lease_expires_at = NULL, error = NULL""",
     runner_scoped=True,
-    event_data="json_object('runner_id', runner_id, 'output_video_key', output_video_key)",
+    event_data="""json_object('runner_id', runner_id, 'lease_id', lease_id,
+        'output_video_key', output_video_key)""",
 )
 FAIL = Action(
     "fail",
@@ -83,7 +93,7 @@ FAIL = Action(
     "failed",
     RETRY_RULE,
     runner_scoped=True,
-    event_data=f"""json_object({RETRY_DATA_FIELDS}, 'runner_id', :runner_id,
+    event_data=f"""json_object({RETRY_DATA_FIELDS}, 'runner_id', :runner_id, 'lease_id', lease_id,
         'retryable', json(CASE WHEN :retryable THEN 'true' ELSE 'false' END))""",
 )
 EXPIRE_LEASE = Action(
@@ -104,7 +114,7 @@ RETRY = Action(
     # attempt on the row (its history stays in the events).
     """status = 'pending', retry_count = 0, available_at = :now, progress = 0, error = NULL,
     runner_id = NULL, runpod_job_id = NULL, lease_seconds = NULL, lease_expires_at = NULL,
-    output_video_key = NULL, started_at = NULL, completed_at = NULL""",
+    lease_id = NULL, output_video_key = NULL, started_at = NULL, completed_at = NULL""",
 )
 CANCEL = Action(
     "cancel",

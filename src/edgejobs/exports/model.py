@@ -33,7 +33,7 @@ IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII
 JOB_FIELDS = (
     *map(Column, (
         "id", "project_id", "type", "status", "progress", "input_video_key", "output_video_key",
-        "error", "retry_count", "max_retries", "runner_id", "runpod_job_id", "lease_seconds",
+        "error", "retry_count", "max_retries", "runner_id", "lease_id", "runpod_job_id", "lease_seconds",
     )),
     Column("params", JSON),
     *(Column(name, TIME) for name in (
@@ -96,6 +96,14 @@ def _parse_types(body: Mapping[str, Any]) -> str | None:
 
 
 RUNNER_ID = Text("runner_id", max_length=MAX_NAME_CHARS)
+# The lease of the caller's claim. Optional only for jobs claimed before leases existed (their
+# lease is NULL); for any other job a call without it is `lease_lost`.
+LEASE_ID = Text(
+    "lease_id",
+    max_length=MAX_NAME_CHARS,
+    default=None,
+    description="The `lease_id` of this runner's claim (required for every job claimed with one).",
+)
 PARAMS = Field(
     "params", {"type": "object", "description": "At most 64 KiB as JSON."}, _parse_params, required=False
 )
@@ -122,13 +130,17 @@ CLAIM = Body(
 )
 HEARTBEAT = Body(
     RUNNER_ID,
+    LEASE_ID,
     Int("progress", minimum=0, maximum=100, default=None),
     Text("runpod_job_id", max_length=MAX_NAME_CHARS, default=None),
     limit=SMALL_BODY_LIMIT,
 )
-COMPLETE = Body(RUNNER_ID, Text("output_video_key", max_length=MAX_KEY_CHARS), limit=SMALL_BODY_LIMIT)
+COMPLETE = Body(
+    RUNNER_ID, LEASE_ID, Text("output_video_key", max_length=MAX_KEY_CHARS), limit=SMALL_BODY_LIMIT
+)
 FAIL = Body(
     RUNNER_ID,
+    LEASE_ID,
     Text("error", max_length=MAX_ERROR_CHARS),
     Bool("retryable", default=True),
     limit=SMALL_BODY_LIMIT,

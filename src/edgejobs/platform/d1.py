@@ -26,7 +26,7 @@ class JsD1:
 
     def __init__(self, js_binding: Any, js: Any) -> None:
         self._binding = js_binding
-        self._js = js  # the JS globals it calls (`jsbridge.JsGlobals`)
+        self._js = js  # the JS globals it calls (`globals.JsGlobals`)
 
     def prepare(self, sql: str) -> _JsStatement:
         return _JsStatement(self, self._binding.prepare(sql))

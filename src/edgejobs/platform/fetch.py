@@ -11,32 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from ..core.outbound import OutboundError, OutboundTimeout
-
-
-class _Js:
-    """The JS functions a request needs, looked up once (each lookup crosses)."""
-
-    __slots__ = ("abort_after", "fetch", "from_entries", "js_exception", "stringify", "to_js")
-
-    def __init__(self) -> None:
-        import js  # Pyodide's bridge to JS globals
-        from pyodide.ffi import JsException, to_js
-
-        self.fetch = js.fetch
-        self.abort_after = js.AbortSignal.timeout
-        self.from_entries = js.Object.fromEntries
-        self.stringify = js.JSON.stringify
-        self.to_js = to_js
-        self.js_exception = JsException
-
-
-@cache
-def _js() -> _Js:
-    return _Js()
+from .globals import js_globals
 
 
 async def js_transport(
@@ -45,7 +23,7 @@ async def js_transport(
     """One request through the runtime's `fetch`: (status, headers with lower-case names,
     body). Redirects are returned, not followed. OutboundTimeout when `timeout` seconds pass
     before the whole body has arrived; OutboundError when the request fails."""
-    js = _js()
+    js = js_globals()
     init: dict[str, Any] = {
         "method": method,
         "headers": dict(headers),

@@ -17,41 +17,12 @@ import json
 from typing import Any
 
 from ..core.app import Env
-from ..core.config import config_from_json, env_names
+from ..core.config import config_from_json
 from ..core.http import HttpRequest, HttpResponse
 from .d1 import JsD1
 from .fetch import js_transport
+from .globals import js_globals
 from .webcrypto import verify_signature
-
-
-class JsGlobals:
-    """The JS functions the Worker calls per request, looked up once (each lookup crosses)."""
-
-    __slots__ = (
-        "from_entries", "jsnull", "new_response", "new_uint8_array", "setting_names", "stringify", "to_js",
-    )  # fmt: skip
-
-    def __init__(self) -> None:
-        from js import JSON, Object, Response, Uint8Array  # Pyodide's bridge to JS globals
-        from pyodide.ffi import jsnull, to_js  # type: ignore[attr-defined]  # (jsnull: not in the stubs)
-
-        self.from_entries = Object.fromEntries
-        self.jsnull = jsnull
-        self.new_response = Response.new
-        self.new_uint8_array = Uint8Array.new
-        self.stringify = JSON.stringify
-        self.to_js = to_js
-        self.setting_names = to_js(list(env_names()))  # JSON.stringify's list of properties to read
-
-
-_globals: JsGlobals | None = None
-
-
-def js_globals() -> JsGlobals:
-    global _globals
-    if _globals is None:
-        _globals = JsGlobals()
-    return _globals
 
 
 def request_from_js(js_request: Any) -> HttpRequest:

@@ -71,10 +71,11 @@ def test_a_task_name_used_twice_is_refused() -> None:
         Registry([one, two])
 
 
-def test_the_capabilities_settings_are_declared(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_declaring_a_capability_declares_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config, "SETTINGS", dict(SETTINGS))  # this test's declaration stays here
     setting = Setting("capability_test_widgets", 7)
-    Registry([Capability("widgets", settings=[setting])])
+    assert "capability_test_widgets" not in config.SETTINGS
+    Capability("widgets", settings=[setting])  # no registry needed
     assert config.SETTINGS["capability_test_widgets"] == setting
     assert Config().capability_test_widgets == 7
     assert Config.from_env({"CAPABILITY_TEST_WIDGETS": "9"}.get).capability_test_widgets == 9

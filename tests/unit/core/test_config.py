@@ -1,5 +1,7 @@
 import pytest
 
+import edgejobs.exports
+import edgejobs.veo  # noqa: F401
 from edgejobs.core import config
 from edgejobs.core.config import Config, Setting, config_from_json, declare
 

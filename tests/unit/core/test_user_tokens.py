@@ -8,8 +8,8 @@ import time
 import pytest
 
 from edgejobs.core.jwt import parse_compact
+from tests.support.client import SECRET, SERVICE_TOKEN, AppClient, body_of
 from tests.support.tokens import FakeJwksSource, cpython_verify, ec_key, mint, public_jwk, rsa_key
-from tests.unit.core.appclient import SECRET, SERVICE_TOKEN, AppClient, body_of
 
 NOW = int(time.time())  # tokens are minted at collection: margins of hours, not minutes
 

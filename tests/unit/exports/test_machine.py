@@ -40,6 +40,8 @@ EXPECTED = {
 VALUES = {
     "now": NOW,
     "runner_id": "runner-1",
+    "lease_token": "0123456789abcdef0123456789abcdef",
+    "lease_id": None,  # planted rows have no lease (as jobs claimed before leases existed)
     "lease_seconds": 60,
     "types": None,
     "progress": 40,
@@ -193,6 +195,7 @@ async def test_fail_at_the_retry_limit_or_not_retryable_is_error(db: Database) -
         "retry_count": 0,
         "retry_at": None,
         "runner_id": "runner-1",
+        "lease_id": None,
         "retryable": False,
     }
 
@@ -322,3 +325,37 @@ async def test_expired_idempotency_keys_are_deleted_oldest_first(db: Database) -
     outcome = await export_tasks.delete_expired_idempotency_keys(db, CONFIG, NOW, budget())
     assert outcome.count == 2
     assert [r[0] for r in conn.execute("SELECT idempotency_key FROM idempotency_keys")] == ["k2"]
+
+
+@pytest.mark.parametrize("name", ["heartbeat", "complete", "fail"])
+async def test_runner_actions_need_the_lease_of_the_claim(db: Database, name: str) -> None:
+    """Fencing: the same runner id with another lease (an earlier claim), or with none, is refused
+    and changes nothing; a job without a lease (claimed before leases existed) takes a call
+    without one."""
+    leased = plant(db, PROCESSING, lease_id="lease-2")
+    before = job(db, leased)
+    for lease_id in ("lease-1", None):
+        assert await act(db, name, leased, lease_id=lease_id) == []
+        refused = states.refusal(
+            machine.EXPORT_JOBS, ACTIONS[name], job(db, leased), leased, "runner-1", lease_id
+        )
+        assert isinstance(refused, LeaseLost) and "lease" in refused.message
+    assert job(db, leased) == before and events(db, leased) == []
+    assert len(await act(db, name, leased, lease_id="lease-2")) == 1
+
+    unleased = plant(db, PROCESSING)
+    assert await act(db, name, unleased, lease_id="lease-2") == []
+    assert len(await act(db, name, unleased, lease_id=None)) == 1
+
+
+async def test_each_claim_is_a_fresh_lease_and_a_retry_clears_it(db: Database) -> None:
+    job_id = plant(db, PENDING)
+    [first] = await act(db, "claim", job_id, lease_token="a" * 32)
+    assert first["lease_id"] == "a" * 32 + job_id.replace("-", "")
+    [event] = events(db, job_id)
+    assert json.loads(event["data"])["lease_id"] == first["lease_id"]
+    await act(db, "cancel", job_id)
+    [retried] = await act(db, "retry", job_id)
+    assert retried["lease_id"] is None
+    [second] = await act(db, "claim", job_id, lease_token="b" * 32)
+    assert second["lease_id"] != first["lease_id"]

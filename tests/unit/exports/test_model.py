@@ -113,7 +113,15 @@ def test_claim_defaults_and_bounds() -> None:
 
 
 def test_runner_bodies() -> None:
-    assert parse_heartbeat({"runner_id": "r"}) == {"runner_id": "r", "progress": None, "runpod_job_id": None}
+    assert parse_heartbeat({"runner_id": "r"}) == {
+        "runner_id": "r",
+        "lease_id": None,
+        "progress": None,
+        "runpod_job_id": None,
+    }
+    assert parse_heartbeat({"runner_id": "r", "lease_id": "l-1"})["lease_id"] == "l-1"
+    with pytest.raises(ValidationError):
+        parse_heartbeat({"runner_id": "r", "lease_id": 7})
     with pytest.raises(ValidationError):
         parse_heartbeat({"runner_id": "r", "progress": 101})
     with pytest.raises(ValidationError):

@@ -12,8 +12,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from tests.support.client import SECRET, SERVICE_TOKEN, AppClient, body_of
 from tests.support.tokens import mint
-from tests.unit.core.appclient import SECRET, SERVICE_TOKEN, AppClient, body_of
 
 NOW = int(time.time())
 
