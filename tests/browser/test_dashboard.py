@@ -39,7 +39,7 @@ def failed_job(api: httpx.Client, error: str) -> dict[str, Any]:
     job = claim(api, "gpu-runner-2")
     answer = api.post(
         f"/api/export-jobs/{job['id']}/fail",
-        json={"runner_id": "gpu-runner-2", "error": error, "retryable": False},
+        json={"runner_id": "gpu-runner-2", "lease_id": job["lease_id"], "error": error, "retryable": False},
     )
     assert answer.status_code == 200 and answer.json()["status"] == "error", answer.text
     return answer.json()
@@ -53,12 +53,13 @@ def data(api: httpx.Client, site: LocalRuntime) -> dict[str, Any]:
         done = claim(api, "gpu-runner-1")
         api.post(
             f"/api/export-jobs/{done['id']}/complete",
-            json={"runner_id": "gpu-runner-1", "output_video_key": "out.mp4"},
+            json={"runner_id": "gpu-runner-1", "lease_id": done["lease_id"], "output_video_key": "out.mp4"},
         )
     for progress in (35, 80):
         create_job(api, "annotate", 12)
         job = claim(api, "gpu-runner-1")
-        api.patch(f"/api/export-jobs/{job['id']}", json={"runner_id": "gpu-runner-1", "progress": progress})
+        heartbeat = {"runner_id": "gpu-runner-1", "lease_id": job["lease_id"], "progress": progress}
+        api.patch(f"/api/export-jobs/{job['id']}", json=heartbeat)
     failed = [
         failed_job(api, "ffmpeg exited with status 1: moov atom not found"),
         failed_job(api, "CUDA out of memory"),

@@ -96,19 +96,17 @@ def test_export_job_counters_follow_every_transition(api: httpx.Client, rt: Loca
     assert_counters_match(api, rt)
     assert api.get("/api/stats").json()["export_jobs"]["oldest_claimable_age_seconds"] >= 0
     first = claim(api, runner)
-    assert (
-        api.post(
-            f"/api/export-jobs/{first['id']}/complete", json={"runner_id": runner, "output_video_key": "o"}
-        ).status_code
-        == 200
-    )
+    done = {"runner_id": runner, "lease_id": first["lease_id"], "output_video_key": "o"}
+    assert api.post(f"/api/export-jobs/{first['id']}/complete", json=done).status_code == 200
     second = claim(api, runner)
     fail = api.post(
-        f"/api/export-jobs/{second['id']}/fail", json={"runner_id": runner, "error": "x", "retryable": False}
+        f"/api/export-jobs/{second['id']}/fail",
+        json={"runner_id": runner, "lease_id": second["lease_id"], "error": "x", "retryable": False},
     )
     assert fail.status_code == 200 and fail.json()["status"] == "error"
     third = claim(api, runner)
-    again = api.post(f"/api/export-jobs/{third['id']}/fail", json={"runner_id": runner, "error": "retry me"})
+    held = {"runner_id": runner, "lease_id": third["lease_id"]}
+    again = api.post(f"/api/export-jobs/{third['id']}/fail", json={**held, "error": "retry me"})
     assert again.status_code == 200 and again.json()["status"] == "pending"
     assert api.post(f"/api/export-jobs/{jobs[5]['id']}/cancel", json={}).status_code == 200
     assert api.post(f"/api/export-jobs/{second['id']}/retry", json={}).status_code == 200
@@ -159,10 +157,11 @@ def test_counting_costs_the_writes_no_row_read(api: httpx.Client, rt: LocalRunti
         create_job(api)
     created = api.post("/api/export-jobs", json={"project_id": 1, "type": "annotate", "input_video_key": "i"})
     claims = [api.post("/api/export-jobs/claim", json={"runner_id": runner}) for _ in range(2)]
-    first, second = (c.json()["id"] for c in claims)
-    done = {"runner_id": runner, "output_video_key": "o"}
-    complete = api.post(f"/api/export-jobs/{first}/complete", json=done)
-    fail = api.post(f"/api/export-jobs/{second}/fail", json={"runner_id": runner, "error": "x"})
+    first, second = (c.json() for c in claims)
+    done = {"runner_id": runner, "lease_id": first["lease_id"], "output_video_key": "o"}
+    complete = api.post(f"/api/export-jobs/{first['id']}/complete", json=done)
+    failed = {"runner_id": runner, "lease_id": second["lease_id"], "error": "x"}
+    fail = api.post(f"/api/export-jobs/{second['id']}/fail", json=failed)
     assert [rows_read(r) for r in (created, *claims, complete, fail)] == [3, 4, 4, 3, 3]
     assert_counters_match(api, rt)
 
