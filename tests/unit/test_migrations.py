@@ -38,15 +38,17 @@ def upgraded() -> tuple[sqlite3.Connection, list[tuple[object, ...]]]:
             f"INSERT INTO export_jobs ({columns}) VALUES ({', '.join('?' * len(job.values))})",
             list(job.values.values()),
         )
-    before = conn.execute("SELECT * FROM export_jobs ORDER BY id").fetchall()
+    before = conn.execute(f"SELECT {COLUMNS_AT_0006} FROM export_jobs ORDER BY id").fetchall()
     apply(conn, MIGRATIONS[names.index(REBUILD) :])
     return conn, before
 
 
-def columns_before(conn: sqlite3.Connection) -> str:
-    """The columns export_jobs had at 0006, as a SELECT list (later migrations add columns)."""
-    names = [row[1] for row in conn.execute("PRAGMA table_info(export_jobs)")]
-    return ", ".join(names[: names.index("transition_id") + 1])
+# The columns export_jobs had at 0006 (later migrations add columns and reorder them).
+COLUMNS_AT_0006 = (
+    "id, project_id, type, status, progress, input_video_key, output_video_key, params, error, "
+    "retry_count, max_retries, runner_id, runpod_job_id, lease_seconds, lease_expires_at, "
+    "available_at, created_at, started_at, completed_at, updated_at, previous_status, transition_id"
+)
 
 
 def test_the_rebuild_keeps_every_job_as_it_was(
@@ -54,11 +56,16 @@ def test_the_rebuild_keeps_every_job_as_it_was(
 ) -> None:
     conn, before = upgraded
     assert len(before) == 600
-    assert conn.execute(f"SELECT {columns_before(conn)} FROM export_jobs ORDER BY id").fetchall() == before
+    assert conn.execute(f"SELECT {COLUMNS_AT_0006} FROM export_jobs ORDER BY id").fetchall() == before
+    new_columns = "priority, result, cancel_reason, retry_base_seconds, retry_cap_seconds, lease_id"
+    assert set(conn.execute(f"SELECT {new_columns} FROM export_jobs")) == {(0, None, None, None, None, None)}
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-@pytest.mark.parametrize(("column", "value"), [("status", "done"), ("type", "resize"), ("status", None)])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("status", "done"), ("type", ""), ("type", "t" * 33), ("status", None), ("priority", 10**7)],
+)
 def test_the_rebuilt_constraints_still_refuse_bad_rows(
     upgraded: tuple[sqlite3.Connection, list[tuple[object, ...]]], column: str, value: object
 ) -> None:
@@ -101,3 +108,20 @@ def test_the_cron_finds_the_same_jobs_through_the_partial_indexes(
             (cutoff,),
         ).fetchall()
     )
+
+
+def test_the_queue_rebuild_keeps_every_index_and_its_order(
+    upgraded: tuple[sqlite3.Connection, list[tuple[object, ...]]],
+) -> None:
+    """Rebuilding export_jobs dropped its indexes with it: each is recreated (triggers: none)."""
+    conn, _ = upgraded
+    listed = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'export_jobs' AND sql IS NOT NULL"
+    )
+    indexes = {row[0] for row in conn.execute(listed)}
+    assert indexes == {
+        "export_jobs_by_project", "export_jobs_by_status", "export_jobs_by_type",
+        "export_jobs_by_project_type", "export_jobs_claimable", "export_jobs_claimable_by_type",
+        "export_jobs_by_runner", "export_jobs_by_lease", "export_jobs_by_completion",
+    }  # fmt: skip
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").fetchone() == (0,)

@@ -1,0 +1,51 @@
+"""The export queue per job type: pause and resume claims of a type, and each type's state
+(`/api/export-jobs/queues`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.clock import iso_ms
+from ..core.context import RequestContext
+from ..core.errors import NotFound
+from ..core.http import HttpResponse, json_response
+from ..core.validation import path_param
+from .bodies import NO_FIELDS
+
+# Pausing a paused type keeps its first pause (and its time).
+PAUSE_SQL = """
+INSERT INTO export_queue_pauses (type, paused_at) VALUES (?1, ?2)
+ON CONFLICT (type) DO UPDATE SET paused_at = paused_at
+RETURNING paused_at
+"""
+RESUME_SQL = "DELETE FROM export_queue_pauses WHERE type = ?1"
+
+
+def queue_type(ctx: RequestContext, raw: str) -> str:
+    """The path's job type: one of EXPORT_JOB_TYPES, else 404."""
+    name = path_param(raw, "type")
+    types = ctx.config.export_job_types
+    if name not in types:
+        listed = ", ".join(types)
+        raise NotFound(f"No export queue {name[:40]!r}: the job types are {listed} (EXPORT_JOB_TYPES).")
+    return name
+
+
+def queue_state(name: str, paused_at: int | None) -> dict[str, Any]:
+    return {"type": name, "paused": paused_at is not None, "paused_at": iso_ms(paused_at)}
+
+
+async def pause_export_queue(ctx: RequestContext, type: str) -> HttpResponse:
+    """Claims stop taking jobs of this type (running jobs go on); 200 with the queue's state."""
+    await NO_FIELDS.read(ctx)
+    name = queue_type(ctx, type)
+    row = await ctx.db.first(PAUSE_SQL, name, ctx.now)
+    return json_response(queue_state(name, row["paused_at"] if row else ctx.now))
+
+
+async def resume_export_queue(ctx: RequestContext, type: str) -> HttpResponse:
+    """Claims take jobs of this type again; 200 with the queue's state."""
+    await NO_FIELDS.read(ctx)
+    name = queue_type(ctx, type)
+    await ctx.db.execute(RESUME_SQL, name)
+    return json_response(queue_state(name, None))
