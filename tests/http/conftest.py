@@ -80,7 +80,9 @@ def fill(export_job: str, veo_jobs: list[str]) -> Any:
     """`template` → a concrete path naming the live probe jobs."""
 
     def fill_path(template: str) -> str:
-        return template.replace("{job_id}", VEO_PROBE).replace("{id}", export_job)
+        return (
+            template.replace("{job_id}", VEO_PROBE).replace("{id}", export_job).replace("{type}", "framing")
+        )
 
     return fill_path
 
