@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from bench import rows as bench_rows
-from edgejobs.core import ids
+from edgejobs.core import ids, states
+from edgejobs.core.db import Database
+from edgejobs.exports import machine
 from edgejobs.exports import sql as export_sql
-from tests.support.fake_d1 import D1_MIGRATIONS_TABLE, MIGRATIONS
+from tests.support.fake_d1 import D1_MIGRATIONS_TABLE, MIGRATIONS, FakeD1
 
 REBUILD = "0007_export_jobs_rebuilt.sql"
+LEASES = "0015_export_jobs_lease_id.sql"
 NOW = 1_800_000_000_000
 
 
@@ -125,3 +128,26 @@ def test_the_queue_rebuild_keeps_every_index_and_its_order(
         "export_jobs_by_runner", "export_jobs_by_lease", "export_jobs_by_completion",
     }  # fmt: skip
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").fetchone() == (0,)
+
+
+async def test_a_job_claimed_before_leases_existed_finishes_without_one() -> None:
+    """Upgrade path of 0015: a job processing under a runner when leases arrive has lease NULL;
+    its runner's calls without a lease_id still apply, and a new claim brings a lease."""
+    names = [m.name for m in MIGRATIONS]
+    fake = FakeD1()
+    conn = fake.conn
+    conn.execute(D1_MIGRATIONS_TABLE)
+    apply(conn, MIGRATIONS[: names.index(LEASES)])
+    job = next(j for j in bench_rows.export_rows(200, NOW) if j.values["status"] == "processing")
+    conn.execute(
+        f"INSERT INTO export_jobs ({', '.join(job.values)}) VALUES ({', '.join('?' * len(job.values))})",
+        list(job.values.values()),
+    )
+    apply(conn, MIGRATIONS[names.index(LEASES) :])
+    db = Database(fake)
+    runner = {"runner_id": job.values["runner_id"], "now": NOW, "id": job.values["id"]}
+    beat = {**runner, "lease_id": None, "progress": 60, "runpod_job_id": None}
+    assert await states.apply(db, machine.EXPORT_JOBS, machine.HEARTBEAT, states.BY_ID, beat)
+    done = {**runner, "lease_id": None, "output_video_key": "o", "result": None}
+    [row] = await states.apply(db, machine.EXPORT_JOBS, machine.COMPLETE_ACTION, states.BY_ID, done)
+    assert (row["status"], row["lease_id"]) == ("complete", None)
