@@ -14,7 +14,7 @@ PRETTIER := node_modules/.bin/prettier --no-error-on-unmatched-pattern
 # JavaScript, CSS and HTML that Prettier keeps formatted (.prettierrc.json).
 JS_FILES := 'tools/runtime/**/*.{mjs,js}' 'public/**/*.{js,mjs,css,html}'
 
-.PHONY: help install dev dev-wrangler migrate-local test lint format bench soak fuzz deploy clean
+.PHONY: help install dev dev-wrangler migrate-local test lint format bench soak fuzz deploy clean screenshots
 
 help:
 	@echo "make dev    - serve the Worker locally on http://127.0.0.1:$(PORT) (local D1, cron included)"
@@ -66,7 +66,15 @@ format: install
 
 test: lint
 	$(NODE) --test 'tools/runtime/*.test.mjs'
+	@command -v chromium >/dev/null || printf '\n%s\n%s\n%s\n\n' \
+		'!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' \
+		'!!! NO CHROMIUM: the dashboard browser tests will be SKIPPED (apt-get install -y chromium)' \
+		'!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# The dashboard screenshots in docs/screenshots, from the browser tests (needs chromium).
+screenshots: install
+	EDGEJOBS_SCREENSHOT_DIR=docs/screenshots $(UV) run --frozen pytest tests/browser -q
 
 bench: install
 	PYTHONPATH=src $(UV) run --frozen python -m bench

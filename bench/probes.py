@@ -60,6 +60,7 @@ def service_probes(state: State) -> list[Probe]:
     return [
         Probe("GET /health", get("/health"), direct=health_direct),
         Probe("GET /openapi.json", get("/openapi.json")),
+        Probe("GET /api/stats", get("/api/stats")),
         Probe("GET /api/maintenance/runs", get("/api/maintenance/runs"), keep_cursor(state, "cursor_runs")),
         Probe(
             "GET /api/maintenance/runs (page 2, cursor)",

@@ -4,7 +4,9 @@
 -- 1. Job types come from the var EXPORT_JOB_TYPES, so the CHECK on `type` no longer lists them
 --    (the app validates a type against the configured list; the table only bounds its length).
 --    SQLite cannot change a CHECK in place, hence the rebuild (one read and one write per job,
---    once). Every index is recreated below; export_jobs has no triggers at this point.
+--    once). Dropping the old table drops its indexes and its triggers (the counters of
+--    0013_stat_counters): every one is recreated below, as it was. The counts stay right: the
+--    copy fires no trigger (the new table has none yet) and DROP TABLE fires none.
 -- 2. New columns: `priority` (higher first, default 0), a per-job retry policy
 --    (`retry_base_seconds`, `retry_cap_seconds`; NULL = the vars), `result` (JSON object written
 --    by complete), `cancel_reason`. `lease_id` (0015) is kept.
@@ -83,3 +85,89 @@ CREATE TABLE export_queue_pauses (
   type      TEXT    NOT NULL PRIMARY KEY,
   paused_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- The counters' triggers on export_jobs, as 0013_stat_counters created them (dropped with the
+-- old table).
+-- Export jobs: the job's type's row, each status column moved by the change.
+CREATE TRIGGER export_jobs_counted_insert AFTER INSERT ON export_jobs
+BEGIN
+  INSERT INTO export_job_counts (job_type, pending, processing, complete, error, cancelled)
+  VALUES (NEW.type,
+          NEW.status = 'pending',
+          NEW.status = 'processing',
+          NEW.status = 'complete',
+          NEW.status = 'error',
+          NEW.status = 'cancelled')
+  ON CONFLICT (job_type) DO UPDATE SET
+    pending = pending + excluded.pending, processing = processing + excluded.processing,
+    complete = complete + excluded.complete, error = error + excluded.error,
+    cancelled = cancelled + excluded.cancelled;
+END;
+
+CREATE TRIGGER export_jobs_counted_status AFTER UPDATE OF status ON export_jobs
+WHEN OLD.status IS NOT NEW.status AND OLD.type IS NEW.type
+BEGIN
+  INSERT INTO export_job_counts (job_type, pending, processing, complete, error, cancelled)
+  VALUES (NEW.type,
+          (NEW.status = 'pending') - (OLD.status = 'pending'),
+          (NEW.status = 'processing') - (OLD.status = 'processing'),
+          (NEW.status = 'complete') - (OLD.status = 'complete'),
+          (NEW.status = 'error') - (OLD.status = 'error'),
+          (NEW.status = 'cancelled') - (OLD.status = 'cancelled'))
+  ON CONFLICT (job_type) DO UPDATE SET
+    pending = pending + excluded.pending, processing = processing + excluded.processing,
+    complete = complete + excluded.complete, error = error + excluded.error,
+    cancelled = cancelled + excluded.cancelled;
+END;
+
+-- A job's type never changes after it is created; should it ever, its count moves with it.
+CREATE TRIGGER export_jobs_counted_type AFTER UPDATE OF type, status ON export_jobs
+WHEN OLD.type IS NOT NEW.type
+BEGIN
+  INSERT INTO export_job_counts (job_type, pending, processing, complete, error, cancelled)
+  VALUES (OLD.type,
+          -(OLD.status = 'pending'),
+          -(OLD.status = 'processing'),
+          -(OLD.status = 'complete'),
+          -(OLD.status = 'error'),
+          -(OLD.status = 'cancelled'))
+  ON CONFLICT (job_type) DO UPDATE SET
+    pending = pending + excluded.pending, processing = processing + excluded.processing,
+    complete = complete + excluded.complete, error = error + excluded.error,
+    cancelled = cancelled + excluded.cancelled;
+  INSERT INTO export_job_counts (job_type, pending, processing, complete, error, cancelled)
+  VALUES (NEW.type,
+          NEW.status = 'pending',
+          NEW.status = 'processing',
+          NEW.status = 'complete',
+          NEW.status = 'error',
+          NEW.status = 'cancelled')
+  ON CONFLICT (job_type) DO UPDATE SET
+    pending = pending + excluded.pending, processing = processing + excluded.processing,
+    complete = complete + excluded.complete, error = error + excluded.error,
+    cancelled = cancelled + excluded.cancelled;
+END;
+
+CREATE TRIGGER export_jobs_counted_delete AFTER DELETE ON export_jobs
+BEGIN
+  INSERT INTO export_job_counts (job_type, pending, processing, complete, error, cancelled)
+  VALUES (OLD.type,
+          -(OLD.status = 'pending'),
+          -(OLD.status = 'processing'),
+          -(OLD.status = 'complete'),
+          -(OLD.status = 'error'),
+          -(OLD.status = 'cancelled'))
+  ON CONFLICT (job_type) DO UPDATE SET
+    pending = pending + excluded.pending, processing = processing + excluded.processing,
+    complete = complete + excluded.complete, error = error + excluded.error,
+    cancelled = cancelled + excluded.cancelled;
+END;
+
+-- Completions per hour (completed_at is set exactly while a job is finished).
+CREATE TRIGGER export_jobs_completed_hourly AFTER UPDATE OF status ON export_jobs
+WHEN NEW.status = 'complete' AND OLD.status IS NOT 'complete'
+BEGIN
+  INSERT INTO stat_hourly (name, hour, value)
+  VALUES ('export_jobs.complete', NEW.completed_at / 3600000 * 3600000, 1)
+  ON CONFLICT (name, hour) DO UPDATE SET value = value + 1;
+END;

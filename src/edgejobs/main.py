@@ -6,7 +6,7 @@ package (`<capability>/__init__.py`); adding one is one line here.
 
 from __future__ import annotations
 
-from . import exports, maintenance, service, tokens, veo
+from . import exports, jobruns, maintenance, reports, service, stats, tokens, veo
 from .core.app import App, Env
 from .core.capability import Registry
 from .core.clock import now_ms
@@ -20,6 +20,9 @@ REGISTRY = Registry(
         exports.CAPABILITY,
         maintenance.CAPABILITY,
         tokens.CAPABILITY,
+        jobruns.CAPABILITY,
+        reports.CAPABILITY,
+        stats.CAPABILITY,
     ]
 )
 app = App(REGISTRY)

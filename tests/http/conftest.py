@@ -80,9 +80,10 @@ def fill(export_job: str, veo_jobs: list[str]) -> Any:
     """`template` → a concrete path naming the live probe jobs."""
 
     def fill_path(template: str) -> str:
-        return (
+        path = (
             template.replace("{job_id}", VEO_PROBE).replace("{id}", export_job).replace("{type}", "framing")
         )
+        return path.replace("{report_type}", "hostile-probe").replace("{scheduled_date}", "2026-11-30")
 
     return fill_path
 

@@ -107,6 +107,8 @@ def minimal_body(method: str, template: str) -> dict[str, Any]:
     def example(prop: dict[str, Any]) -> Any:
         if "enum" in prop:
             return prop["enum"][0]
+        if "type" not in prop:
+            return {"probe": True}  # any JSON value
         kind = prop["type"] if isinstance(prop["type"], str) else prop["type"][0]
         return {"string": "probe", "integer": prop.get("minimum", 1), "boolean": True}[kind]
 

@@ -27,7 +27,9 @@ from tests.support.fake_d1 import migrated_connection
 from tests.support.sql_catalog import LIMIT, SqlStatement
 
 # The tables that grow with use.
-PROTECTED_TABLES = frozenset({"veo_jobs", "veo_job_data", "export_jobs", "job_events"})
+PROTECTED_TABLES = frozenset(
+    {"veo_jobs", "veo_job_data", "export_jobs", "job_events", "job_runs", "reports", "stat_hourly"}
+)
 
 
 def migrated_schema() -> sqlite3.Connection:

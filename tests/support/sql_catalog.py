@@ -39,6 +39,8 @@ from edgejobs.core.db import named
 from edgejobs.exports import machine
 from edgejobs.exports import model as export_model
 from edgejobs.exports import sql as export_sql
+from edgejobs.jobruns import sql as jobruns_sql
+from edgejobs.reports import sql as reports_sql
 from edgejobs.veo import sql as veo_sql
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -271,6 +273,16 @@ def drive_veo_list_sql() -> Iterator[SqlStatement]:
         yield SqlStatement(f"veo.sql._list_sql{key}", veo_sql._list_sql(*key))
 
 
+def drive_job_run_list_sql() -> Iterator[SqlStatement]:
+    for key in itertools.product((False, True), repeat=5):
+        yield SqlStatement(f"jobruns.sql.list_sql{key}", jobruns_sql.list_sql(*key))
+
+
+def drive_report_list_sql() -> Iterator[SqlStatement]:
+    for key in itertools.product((False, True), repeat=4):
+        yield SqlStatement(f"reports.sql.list_sql{key}", reports_sql.list_sql(*key))
+
+
 # function (module.qualname) whose body builds SQL → how to drive it over every variant.
 DRIVERS: dict[str, Callable[[], Iterable[SqlStatement]]] = {
     "core.states.transition_sql": drive_transition_sql,
@@ -280,6 +292,8 @@ DRIVERS: dict[str, Callable[[], Iterable[SqlStatement]]] = {
     "core.events.delete_events_of": drive_delete_events_of,
     "exports.sql.list_sql": drive_export_list_sql,
     "veo.sql._list_sql": drive_veo_list_sql,
+    "jobruns.sql.list_sql": drive_job_run_list_sql,
+    "reports.sql.list_sql": drive_report_list_sql,
 }
 
 

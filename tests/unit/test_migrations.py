@@ -116,7 +116,8 @@ def test_the_cron_finds_the_same_jobs_through_the_partial_indexes(
 def test_the_queue_rebuild_keeps_every_index_and_its_order(
     upgraded: tuple[sqlite3.Connection, list[tuple[object, ...]]],
 ) -> None:
-    """Rebuilding export_jobs dropped its indexes with it: each is recreated (triggers: none)."""
+    """Rebuilding export_jobs dropped its indexes and the counters' triggers with it: each is
+    recreated, and the counts still hold."""
     conn, _ = upgraded
     listed = (
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'export_jobs' AND sql IS NOT NULL"
@@ -127,7 +128,21 @@ def test_the_queue_rebuild_keeps_every_index_and_its_order(
         "export_jobs_by_project_type", "export_jobs_claimable", "export_jobs_claimable_by_type",
         "export_jobs_by_runner", "export_jobs_by_lease", "export_jobs_by_completion",
     }  # fmt: skip
-    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").fetchone() == (0,)
+    triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'export_jobs'"
+    assert {row[0] for row in conn.execute(triggers)} == {
+        "export_jobs_counted_insert", "export_jobs_counted_status", "export_jobs_counted_type",
+        "export_jobs_counted_delete", "export_jobs_completed_hourly",
+    }  # fmt: skip
+    # The counters still match the table, and still follow it.
+    counted = "SELECT job_type, pending, processing, complete, error, cancelled FROM export_job_counts"
+    actual = (
+        "SELECT type, sum(status = 'pending'), sum(status = 'processing'), sum(status = 'complete'),"
+        " sum(status = 'error'), sum(status = 'cancelled') FROM export_jobs GROUP BY type"
+    )
+    assert sorted(conn.execute(counted)) == sorted(conn.execute(actual))
+    conn.execute("UPDATE export_jobs SET status = 'cancelled' WHERE status = 'pending'")
+    conn.execute("DELETE FROM export_jobs WHERE status = 'complete'")
+    assert sorted(conn.execute(counted)) == sorted(conn.execute(actual))
 
 
 async def test_a_job_claimed_before_leases_existed_finishes_without_one() -> None:

@@ -73,6 +73,7 @@ FINISHED_SQL = "+status IN ({}) AND completed_at <= :cutoff".format(", ".join(f"
 FINISHED_DUE_SQL = f"SELECT id FROM export_jobs WHERE {FINISHED_SQL} LIMIT :limit"
 # The re-check when deleting a chunk (found by id).
 STILL_FINISHED_SQL = f"{BY_IDS.update_where} AND {FINISHED_SQL}"
+# Counted by core.counters.DELETED_SQL right after it (D1's `changes` includes trigger writes).
 DELETE_FINISHED_SQL = f"DELETE FROM export_jobs WHERE {STILL_FINISHED_SQL}"
 # Keys are appended in expiry order (one TTL), so only the oldest rowids are looked at: a run
 # reads at most one chunk however many keys are live, and only once the oldest key is due (the

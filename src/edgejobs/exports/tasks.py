@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from ..core import states
 from ..core.chunks import Budget, CronTask, TaskOutcome, delete_due_in_chunks, repeat_in_chunks
 from ..core.config import Config
-from ..core.db import Database, named
+from ..core.counters import DELETED_SQL, deleted_count
+from ..core.db import Database, Statement, named
 from ..core.events import delete_events_of
 from . import machine
 from .machine import EXPORT_JOBS
@@ -86,11 +87,13 @@ async def purge_finished_export_jobs(db: Database, config: Config, now: int, bud
             [
                 delete_events_of(EXPORT_JOBS.table, STILL_FINISHED_SQL, values),
                 named(DELETE_FINISHED_SQL, values),
+                Statement(DELETED_SQL),
             ]
         )
-        return results[1].changes
+        return deleted_count(results[2].first())
 
-    return await repeat_in_chunks(budget, step, statements_per_step=3)
+    # The SELECT, then the batch: events, jobs, the count.
+    return await repeat_in_chunks(budget, step, statements_per_step=4)
 
 
 async def delete_expired_idempotency_keys(

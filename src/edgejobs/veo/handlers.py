@@ -16,6 +16,7 @@ from typing import Any
 
 from ..core import codec
 from ..core.context import RequestContext
+from ..core.counters import DELETED_SQL, deleted_count
 from ..core.db import Statement
 from ..core.errors import ValidationError
 from ..core.http import JSON_CONTENT_TYPE, HttpResponse, empty_response, json_response
@@ -141,13 +142,15 @@ async def delete_all_veo_jobs(ctx: RequestContext) -> HttpResponse:
         statements = [
             Statement(DELETE_ALL_PAYLOADS_SQL),
             Statement(DELETE_LIVE_SQL, [ctx.now]),
+            Statement(DELETED_SQL),
             Statement(DELETE_REST_SQL),
         ]
     else:  # a user's own jobs only
         statements = [
             Statement(DELETE_OWNED_PAYLOADS_SQL, [scope]),
             Statement(DELETE_OWNED_LIVE_SQL, [scope, ctx.now]),
+            Statement(DELETED_SQL),
             Statement(DELETE_OWNED_REST_SQL, [scope]),
         ]
-    _payloads, live, _rest = await ctx.db.batch(statements)
-    return json_response({"deleted": live.changes})
+    _payloads, _live, deleted, _rest = await ctx.db.batch(statements)
+    return json_response({"deleted": deleted_count(deleted.first())})

@@ -81,9 +81,8 @@ DELETE_SQL = (
     "DELETE FROM veo_jobs WHERE job_id = ?1 AND expires_at > ?2 AND (?7 IS NULL OR user_id = ?7)"
     " AND (?3 IS NULL OR " + _ETAG_MATCHES.format(3, 4, 5, 6) + ")"
 )
-# Delete-all, one batch: payloads first, so that the next statement cascades to nothing and
-# its `changes` (which in D1 include cascaded rows) count exactly the jobs a client could
-# see; then the expired rest.
+# Delete-all, one batch: payloads first, so that the next statement cascades to nothing; then
+# the live jobs, counted by core.counters.DELETED_SQL; then the expired rest.
 DELETE_ALL_PAYLOADS_SQL = "DELETE FROM veo_job_data"
 DELETE_LIVE_SQL = "DELETE FROM veo_jobs WHERE expires_at > ?1"
 DELETE_REST_SQL = "DELETE FROM veo_jobs"
