@@ -79,8 +79,10 @@ CREATE INDEX export_jobs_by_runner ON export_jobs (runner_id, status, started_at
 CREATE INDEX export_jobs_by_lease ON export_jobs (lease_expires_at) WHERE lease_expires_at IS NOT NULL;
 CREATE INDEX export_jobs_by_completion ON export_jobs (completed_at) WHERE completed_at IS NOT NULL;
 
--- Paused types: a row while the type is paused. Claims read it only through a constant check
--- (any row at all?), so while nothing is paused a claim reads nothing here.
+-- Paused types: a row while the type is paused, and the row '*' while any type is. Claims look
+-- rows up by key only ('*' for a claim of any type, the type for a claim by type): D1 bills a
+-- lookup that finds nothing no row read, where `EXISTS (SELECT 1 FROM export_queue_pauses)`
+-- (a scan, even of an empty table) is billed one on every claim.
 CREATE TABLE export_queue_pauses (
   type      TEXT    NOT NULL PRIMARY KEY,
   paused_at INTEGER NOT NULL

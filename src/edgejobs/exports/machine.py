@@ -164,7 +164,10 @@ ACTIONS = {
 MAX_PRIORITY = 1_000_000
 _DUE = "status = 'pending' AND available_at <= :now"
 _ORDER = "ORDER BY priority DESC, available_at, id LIMIT :max_jobs"
-_ANY_PAUSED = "EXISTS (SELECT 1 FROM export_queue_pauses)"
+# The row '*' is there while any type is paused (queues.py keeps it in the batch of each pause
+# and resume): a key lookup, no row read while nothing is paused (a scan of the table, even
+# empty, is billed one row on D1).
+_ANY_PAUSED = "EXISTS (SELECT 1 FROM export_queue_pauses WHERE type = '*')"
 # D1 allows at most 5 terms in a compound SELECT: beyond that, one range filtered by type (rows
 # of the other types, and of paused ones, are read and skipped).
 MAX_MERGED_TYPES = 5
@@ -223,7 +226,8 @@ ANY_CLAIMABLE_SQL = any_claimable_sql()
 # types are paused (a JSON array)? One statement for both answers.
 UNTYPED_CHECK_SQL = f"""
 SELECT (SELECT 1 FROM ({claimable_ids()})) AS found,
-  (SELECT json_group_array(type) FROM (SELECT type FROM export_queue_pauses LIMIT 1000)) AS paused
+  (SELECT json_group_array(type) FROM (SELECT type FROM export_queue_pauses WHERE type <> '*' LIMIT 1000))
+    AS paused
 """
 
 

@@ -7,18 +7,28 @@ from typing import Any
 
 from ..core.clock import iso_ms
 from ..core.context import RequestContext
+from ..core.db import Statement
 from ..core.errors import NotFound
 from ..core.http import HttpResponse, json_response
 from ..core.validation import path_param
 from .bodies import NO_FIELDS
 
-# Pausing a paused type keeps its first pause (and its time).
+# Pausing a paused type keeps its first pause (and its time). The row '*' stands for "some type
+# is paused" (what a claim of any type checks, by key: machine.py); each pause and resume keeps
+# it in the same batch.
 PAUSE_SQL = """
 INSERT INTO export_queue_pauses (type, paused_at) VALUES (?1, ?2)
 ON CONFLICT (type) DO UPDATE SET paused_at = paused_at
 RETURNING paused_at
 """
+MARK_PAUSED_SQL = (
+    "INSERT INTO export_queue_pauses (type, paused_at) VALUES ('*', ?1) ON CONFLICT (type) DO NOTHING"
+)
 RESUME_SQL = "DELETE FROM export_queue_pauses WHERE type = ?1"
+UNMARK_PAUSED_SQL = """
+DELETE FROM export_queue_pauses
+WHERE type = '*' AND NOT EXISTS (SELECT 1 FROM export_queue_pauses WHERE type > '*' LIMIT 1)
+"""
 
 
 def queue_type(ctx: RequestContext, raw: str) -> str:
@@ -39,7 +49,10 @@ async def pause_export_queue(ctx: RequestContext, type: str) -> HttpResponse:
     """Claims stop taking jobs of this type (running jobs go on); 200 with the queue's state."""
     await NO_FIELDS.read(ctx)
     name = queue_type(ctx, type)
-    row = await ctx.db.first(PAUSE_SQL, name, ctx.now)
+    paused, _ = await ctx.db.batch(
+        [Statement(PAUSE_SQL, (name, ctx.now)), Statement(MARK_PAUSED_SQL, (ctx.now,))]
+    )
+    row = paused.first()
     return json_response(queue_state(name, row["paused_at"] if row else ctx.now))
 
 
@@ -47,5 +60,5 @@ async def resume_export_queue(ctx: RequestContext, type: str) -> HttpResponse:
     """Claims take jobs of this type again; 200 with the queue's state."""
     await NO_FIELDS.read(ctx)
     name = queue_type(ctx, type)
-    await ctx.db.execute(RESUME_SQL, name)
+    await ctx.db.batch([Statement(RESUME_SQL, (name,)), Statement(UNMARK_PAUSED_SQL)])
     return json_response(queue_state(name, None))
