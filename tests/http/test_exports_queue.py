@@ -225,3 +225,40 @@ def test_job_types_come_from_export_job_types() -> None:
         claimed = c.post("/api/export-jobs/claim", json={"runner_id": "r"})
         assert claimed.json()["id"] == made.json()["id"]  # an untyped claim, render paused
         assert c.get("/api/export-jobs", params={"type": "upscale"}).json()["items"][0]["type"] == "upscale"
+
+
+def queues(client: httpx.Client) -> dict[str, dict[str, Any]]:
+    answer = client.get("/api/export-jobs/queues")
+    assert answer.status_code == 200, answer.text
+    # Per type: its name, its counter row and its pause, by key (never a COUNT(*) of the jobs).
+    assert d1_stats(answer)["rows_read"] <= 3 * len(answer.json()["items"])
+    return {queue["type"]: queue for queue in answer.json()["items"]}
+
+
+def test_queues_list_each_type_with_its_counts_and_pause(client: httpx.Client, jobs: Jobs) -> None:
+    before = queues(client)
+    assert list(before) == ["framing", "overlay", "annotate"]  # EXPORT_JOB_TYPES, in its order
+    made = [jobs.create(type="overlay") for _ in range(3)] + [jobs.create(type="framing")]
+    taken = claim_job(client, made[0]["id"], "queues-runner")
+    assert complete(client, made[0]["id"], "queues-runner", taken["lease_id"]).status_code == 200
+    assert client.post(f"/api/export-jobs/{made[1]['id']}/cancel").status_code == 200
+    with paused(client, "framing"), paused(client, "annotate"):
+        during = queues(client)
+        assert [during[t]["paused"] for t in ("framing", "overlay", "annotate")] == [True, False, True]
+        assert client.post("/api/export-jobs/queues/annotate/resume").status_code == 200
+        # framing is still paused: a claim of any type still skips it.
+        assert (
+            client.post("/api/export-jobs/claim", json={"runner_id": "queues-runner"}).json()["type"]
+            == "overlay"
+        )
+    after = queues(client)
+
+    def delta(job_type: str) -> dict[str, int]:
+        return {
+            s: after[job_type]["counts"][s] - before[job_type]["counts"][s]
+            for s in before[job_type]["counts"]
+        }
+
+    assert delta("overlay") == {"pending": 0, "processing": 1, "complete": 1, "error": 0, "cancelled": 1}
+    assert delta("framing") == {"pending": 1, "processing": 0, "complete": 0, "error": 0, "cancelled": 0}
+    assert not any(q["paused"] for q in after.values())

@@ -18,12 +18,13 @@ from .handlers import (
     heartbeat_export_job,
     list_export_job_events,
     list_export_jobs,
+    list_export_queues,
     pause_export_queue,
     resume_export_queue,
     retry_export_job,
 )
 from .model import IDEMPOTENCY_KEY, TYPE_NAME
-from .schemas import EXPORT_JOB_SCHEMA, QUEUE_STATE_SCHEMA
+from .schemas import EXPORT_JOB_SCHEMA, QUEUE_STATE_SCHEMA, QUEUES_SCHEMA
 
 _TAGS = ["export jobs"]
 
@@ -262,6 +263,15 @@ def _queue_route(action: str, handler: Any, summary: str) -> Route:
 
 
 ROUTES += [
+    Route(
+        "GET",
+        "/api/export-jobs/queues",
+        list_export_queues,
+        _operation(
+            "Each job type (EXPORT_JOB_TYPES): paused or not, and its jobs per status",
+            {"200": {"description": "Every configured type", "content": json_content(QUEUES_SCHEMA)}},
+        ),
+    ),
     _queue_route("pause", pause_export_queue, "Pause claims of a job type (running jobs go on)"),
     _queue_route("resume", resume_export_queue, "Resume claims of a job type"),
 ]

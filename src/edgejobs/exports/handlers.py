@@ -25,11 +25,11 @@ from .bodies import CANCEL, COMPLETE, CREATE, FAIL, HEARTBEAT, NO_FIELDS, NewJob
 from .claims import claim_export_job
 from .machine import CANCELLED, EXPORT_JOBS
 from .model import check_type, job_response, parse_idempotency_key, parse_job_id, parse_list_query
-from .queues import pause_export_queue, resume_export_queue
+from .queues import list_export_queues, pause_export_queue, resume_export_queue
 from .sql import GET_JOB_SQL, IDEMPOTENT_REPLAY_SQL, INSERT_JOB_SQL, TAKE_IDEMPOTENCY_KEY_SQL, list_statement
 
 # Served from here like every export route (claims.py and queues.py hold them).
-__all__ = ["claim_export_job", "pause_export_queue", "resume_export_queue"]
+__all__ = ["claim_export_job", "list_export_queues", "pause_export_queue", "resume_export_queue"]
 MAX_START_AFTER = timedelta(days=366)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..core.clock import iso_ms
@@ -12,6 +13,7 @@ from ..core.errors import NotFound
 from ..core.http import HttpResponse, json_response
 from ..core.validation import path_param
 from .bodies import NO_FIELDS
+from .machine import STATUSES
 
 # Pausing a paused type keeps its first pause (and its time). The row '*' stands for "some type
 # is paused" (what a claim of any type checks, by key: machine.py); each pause and resume keeps
@@ -28,6 +30,19 @@ RESUME_SQL = "DELETE FROM export_queue_pauses WHERE type = ?1"
 UNMARK_PAUSED_SQL = """
 DELETE FROM export_queue_pauses
 WHERE type = '*' AND NOT EXISTS (SELECT 1 FROM export_queue_pauses WHERE type > '*' LIMIT 1)
+"""
+# Each configured type (a JSON array) with its pause and its counters: the wide
+# row per type that triggers keep in export_job_counts (never a COUNT(*) over export_jobs). A
+# type with no job yet has no row: zeros.
+QUEUES_SQL = """
+SELECT t.value AS type, p.paused_at,
+  coalesce(c.pending, 0) AS pending, coalesce(c.processing, 0) AS processing,
+  coalesce(c.complete, 0) AS complete, coalesce(c.error, 0) AS error,
+  coalesce(c.cancelled, 0) AS cancelled
+FROM json_each(?1) AS t
+LEFT JOIN export_job_counts AS c ON c.job_type = t.value
+LEFT JOIN export_queue_pauses AS p ON p.type = t.value
+LIMIT 100
 """
 
 
@@ -62,3 +77,14 @@ async def resume_export_queue(ctx: RequestContext, type: str) -> HttpResponse:
     name = queue_type(ctx, type)
     await ctx.db.batch([Statement(RESUME_SQL, (name,)), Statement(UNMARK_PAUSED_SQL)])
     return json_response(queue_state(name, None))
+
+
+async def list_export_queues(ctx: RequestContext) -> HttpResponse:
+    """Every configured job type: paused or not, and how many jobs it has in each status."""
+    types = list(ctx.config.export_job_types)
+    rows = sorted(await ctx.db.all(QUEUES_SQL, json.dumps(types)), key=lambda row: types.index(row["type"]))
+    items = [
+        {**queue_state(row["type"], row["paused_at"]), "counts": {status: row[status] for status in STATUSES}}
+        for row in rows
+    ]
+    return json_response({"items": items})

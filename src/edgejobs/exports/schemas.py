@@ -53,6 +53,30 @@ EXPORT_JOB_SCHEMA = {
     },
 }
 
+QUEUES_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "paused", "paused_at", "counts"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "paused": {"type": "boolean"},
+                    "paused_at": TIME,
+                    "counts": {
+                        "type": "object",
+                        "description": "Jobs of this type in each status (kept by counters).",
+                        "required": list(STATUSES),
+                        "properties": {s: {"type": "integer", "minimum": 0} for s in STATUSES},
+                    },
+                },
+            },
+        }
+    },
+}
 QUEUE_STATE_SCHEMA = {
     "type": "object",
     "required": ["type", "paused", "paused_at"],
