@@ -221,6 +221,9 @@ def test_job_types_come_from_export_job_types() -> None:
             c.post("/api/export-jobs/claim", json={"runner_id": "r", "types": ["overlay"]}).status_code == 400
         )
         assert c.post("/api/export-jobs/queues/framing/pause").status_code == 404
+        # A type dropped from the var can still be resumed (a pause left over from before).
+        assert c.post("/api/export-jobs/queues/framing/resume").json()["paused"] is False
+        assert c.post("/api/export-jobs/queues/Not%20a%20type/resume").status_code == 404
         assert c.post("/api/export-jobs/queues/render/pause").status_code == 200
         claimed = c.post("/api/export-jobs/claim", json={"runner_id": "r"})
         assert claimed.json()["id"] == made.json()["id"]  # an untyped claim, render paused

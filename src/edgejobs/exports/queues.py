@@ -14,6 +14,7 @@ from ..core.http import HttpResponse, json_response
 from ..core.validation import path_param
 from .bodies import NO_FIELDS
 from .machine import STATUSES
+from .model import TYPE_NAME
 
 # Pausing a paused type keeps its first pause (and its time). The row '*' stands for "some type
 # is paused" (what a claim of any type checks, by key: machine.py); each pause and resume keeps
@@ -72,9 +73,12 @@ async def pause_export_queue(ctx: RequestContext, type: str) -> HttpResponse:
 
 
 async def resume_export_queue(ctx: RequestContext, type: str) -> HttpResponse:
-    """Claims take jobs of this type again; 200 with the queue's state."""
+    """Claims take jobs of this type again; 200 with the queue's state. A type no longer in
+    EXPORT_JOB_TYPES can still be resumed (its pause would otherwise stay for good)."""
     await NO_FIELDS.read(ctx)
-    name = queue_type(ctx, type)
+    name = path_param(type, "type")
+    if not TYPE_NAME.fullmatch(name):
+        queue_type(ctx, name)  # 404
     await ctx.db.batch([Statement(RESUME_SQL, (name,)), Statement(UNMARK_PAUSED_SQL)])
     return json_response(queue_state(name, None))
 
