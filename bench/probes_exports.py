@@ -15,6 +15,7 @@ from edgejobs.core import ids, states
 from edgejobs.core.clock import now_ms
 from edgejobs.core.db import Statement
 from edgejobs.core.events import LIST_EVENTS_SQL
+from edgejobs.exports import bodies as export_bodies
 from edgejobs.exports import machine
 from edgejobs.exports import model as export_model
 from edgejobs.exports import sql as export_sql
@@ -65,7 +66,8 @@ def export_probes(state: State) -> list[Probe]:
 
     def claim_direct(i: int) -> Direct:
         """The claim's batch as the route builds it, for a claim that finds a job."""
-        values = {**export_model.CLAIM.parse(claim_body()), "now": now_ms(), "lease_token": ids.token()}
+        body = export_bodies.CLAIM.parse(claim_body())
+        values = {**body, "max_jobs": 1, "now": now_ms(), "lease_token": ids.token()}
         rows = machine.next_claimable(None)
         return [d1_batch(states.transition_statements(machine.EXPORT_JOBS, machine.CLAIM, rows, values))]
 

@@ -123,9 +123,11 @@ def export_rows(
     seed: int = 2,
     statuses: dict[str, int] | None = None,
     types: tuple[str, ...] = EXPORT_TYPES,
+    priorities: tuple[int, ...] = (),
 ) -> Iterator[ExportRow]:
     """`count` export jobs over the last 35 days (so some finished ones are past the 30-day
-    retention), skewed over `count // 100` projects, with their events."""
+    retention), skewed over `count // 100` projects, with their events; with `priorities`, each
+    job gets one of them at random (without, the column is left to its default)."""
     rng = random.Random(seed)
     projects = max(3, count // 100)
     weights = statuses or EXPORT_STATUSES
@@ -158,6 +160,8 @@ def export_rows(
             "previous_status": None,
             "transition_id": ids.token(),
         }
+        if priorities:
+            row["priority"] = rng.choice(priorities)
         events: list[tuple[Any, ...]] = [("export", job_id, "created", None, "pending", None, created_at)]
         started = created_at + rng.randint(SECOND, 10 * MINUTE)
         if status == "pending" and rng.random() < 0.1:  # failed once, waiting out its backoff

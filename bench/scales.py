@@ -85,6 +85,9 @@ def bench_stress(template: Path, work: Path, rows: int, n: int = 20) -> dict[str
         veo_expired_share=1.0,
         export_statuses={"pending": 1},
         export_types=("framing", "overlay"),  # no annotate job: what a typed claim costs when none is due
+        # Most jobs at 0, some above and below; 10% of them wait out a backoff (not yet due),
+        # which a claim reads past only at a priority above the job it takes.
+        export_priorities=(0, 0, 0, 0, 0, 0, 1, 2, 5, -1),
     )
     log(f"stress: seeded {rows:,} expired VEO jobs and {rows:,} pending exports in {seeded.seconds} s")
     copy = work / "stress-unbounded"
@@ -108,7 +111,32 @@ def bench_stress(template: Path, work: Path, rows: int, n: int = 20) -> dict[str
             bench.call("POST", "/api/export-jobs/claim", json={"runner_id": RUNNER, "types": ["annotate"]})[1]
             for _ in range(3)
         ]
-        result["claim"] = summarise(f"POST /api/export-jobs/claim ({rows:,} pending)", claims)
+        two_types = [
+            bench.call(
+                "POST", "/api/export-jobs/claim", json={"runner_id": RUNNER, "types": ["overlay", "framing"]}
+            )[1]
+            for _ in range(n)
+        ]
+        batches = [
+            bench.call("POST", "/api/export-jobs/claim", json={"runner_id": RUNNER, "max_jobs": 10})
+            for _ in range(n)
+        ]
+        result["claim"] = summarise(f"POST /api/export-jobs/claim ({rows:,} pending, priorities)", claims)
+        result["claim_two_types"] = summarise(
+            f"POST /api/export-jobs/claim types=[overlay,framing] ({rows:,} pending, merged ranges)",
+            two_types,
+        )
+        result["claim_batch"] = summarise(
+            f"POST /api/export-jobs/claim max_jobs=10 ({rows:,} pending)", [s for _, s in batches]
+        )
+        claimed = sum(len(r.json()["items"]) for r, _ in batches if r.status_code == 200)
+        result["claim_batch"]["jobs_claimed"] = claimed
+        result["claim_batch"]["rows_read_per_job"] = round(
+            sum(s.stats.get("rows_read", 0) for _, s in batches) / max(1, claimed), 2
+        )
+        result["claim"]["rows_read_per_job"] = round(
+            sum(s.stats.get("rows_read", 0) for s in claims) / max(1, sum(s.status == 200 for s in claims)), 2
+        )
         result["claim_typed"] = summarise(
             f"POST /api/export-jobs/claim types=[overlay] ({rows:,} pending, half of them overlay)", typed
         )

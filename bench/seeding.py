@@ -122,6 +122,7 @@ def seed(
     veo_expired_share: float = EXPIRED_SHARE,
     export_statuses: dict[str, int] | None = None,
     export_types: tuple[str, ...] = EXPORT_TYPES,
+    export_priorities: tuple[int, ...] = (),
 ) -> Seeded:
     """Fill the D1 file at `db_path` (already migrated) and, with `peers`, the seeds' tables."""
     started = time.perf_counter()
@@ -163,7 +164,9 @@ def seed(
                 videos[row.video_id] = videos.get(row.video_id, 0) + 1
     info.video_ids = sorted(videos, key=lambda v: -videos[v])[:_SAMPLE]
     projects: dict[int, int] = {}
-    for job in export_rows(export, now, statuses=export_statuses, types=export_types):
+    for job in export_rows(
+        export, now, statuses=export_statuses, types=export_types, priorities=export_priorities
+    ):
         v = job.values
         conn.execute(
             f"INSERT INTO export_jobs ({', '.join(v)}) VALUES ({', '.join('?' * len(v))})", list(v.values())

@@ -63,6 +63,15 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             f"types=[a type no due job has]: {stress['claim_type_absent']['rows_read']['max']:,} (204)",
             claim <= 5,
         )
+        batch = stress.get("claim_batch")
+        if batch:
+            add(
+                f"a batch claim (max_jobs=10) reads ≤ 8 rows per job claimed with {stress['rows']:,} pending",
+                f"{batch['rows_read_per_job']} per job ({batch['jobs_claimed']} jobs; single claims: "
+                f"{stress['claim']['rows_read_per_job']}; types=[two, merged]: max "
+                f"{stress['claim_two_types']['rows_read']['max']})",
+                batch["rows_read_per_job"] <= 8,
+            )
         cron, unbounded = stress["cron"], stress["unbounded_delete"]
         ours = cron["rows_read"] / max(1, cron["veo_jobs_deleted"])
         theirs = unbounded["rows_read"] / max(1, unbounded["rows_deleted"])

@@ -80,7 +80,9 @@ def fill(export_job: str, veo_jobs: list[str]) -> Any:
     """`template` → a concrete path naming the live probe jobs."""
 
     def fill_path(template: str) -> str:
-        path = template.replace("{job_id}", VEO_PROBE).replace("{id}", export_job)
+        path = (
+            template.replace("{job_id}", VEO_PROBE).replace("{id}", export_job).replace("{type}", "framing")
+        )
         return path.replace("{report_type}", "hostile-probe").replace("{scheduled_date}", "2026-11-30")
 
     return fill_path

@@ -192,7 +192,8 @@ def test_runner_body_validation_and_unknown_ids(client: httpx.Client, jobs: Jobs
         ("PATCH", f"/api/export-jobs/{job['id']}", {"runner_id": "r", "progress": "5"}),
         ("POST", f"/api/export-jobs/{job['id']}/fail", {"runner_id": "r", "error": "e", "retryable": "no"}),
         ("POST", f"/api/export-jobs/{job['id']}/complete", {"runner_id": "r"}),
-        ("POST", f"/api/export-jobs/{job['id']}/cancel", {"reason": "x"}),
+        ("POST", f"/api/export-jobs/{job['id']}/cancel", {"reason": 7}),
+        ("POST", f"/api/export-jobs/{job['id']}/cancel", {"why": "x"}),
     ]
     for method, path, body in bad_bodies:
         response = client.request(method, path, json=body)

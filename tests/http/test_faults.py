@@ -22,6 +22,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -170,7 +171,56 @@ def _cancel_finished(w: World) -> Act:
     return lambda w: w.client.post(f"/api/export-jobs/{job['id']}/cancel")
 
 
+def _claim_batch(w: World) -> Act:
+    for priority in (0, 3, 1):
+        w.create(priority=priority)
+    body = {"runner_id": f"fault-runner-{secrets.token_hex(4)}", "max_jobs": 3}
+    return lambda w: w.client.post("/api/export-jobs/claim", json=body)
+
+
+def _claim_around_a_paused_type(w: World) -> Act:
+    """A claim of any type while one is paused: the claim, the check, the claim by type."""
+    w.pause("annotate")
+    w.create(type="overlay")
+    return lambda w: w.client.post("/api/export-jobs/claim", json={"runner_id": "fault-runner-paused"})
+
+
+def _complete_with_result(w: World) -> Act:
+    job = w.claimed(f"fault-runner-{secrets.token_hex(4)}")
+    body = {"runner_id": job["runner_id"], "lease_id": job["lease_id"], "output_video_key": "o",
+            "result": {"frames": 240, "labels": ["名前"]}}  # fmt: skip
+    return lambda w: w.client.post(f"/api/export-jobs/{job['id']}/complete", json=body)
+
+
+def _cancel_with_reason(w: World) -> Act:
+    job = w.claimed("fault-runner-cancelled")
+    return lambda w: w.client.post(f"/api/export-jobs/{job['id']}/cancel", json={"reason": "duplicate"})
+
+
+def _create_scheduled(w: World) -> Act:
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    body = w.body(priority=7, start_after=tomorrow, retry_base_seconds=5, retry_cap_seconds=60)
+    return lambda w: w.note(w.client.post("/api/export-jobs", json=body))
+
+
+def _pause(w: World) -> Act:
+    w.paused.add("framing")
+    return lambda w: w.client.post("/api/export-jobs/queues/framing/pause")
+
+
+def _resume(w: World) -> Act:
+    w.pause("framing")
+    return lambda w: w.client.post("/api/export-jobs/queues/framing/resume")
+
+
 SCENARIOS = {
+    "export-claim-batch": Scenario(_claim_batch, 200),
+    "export-claim-around-a-paused-type": Scenario(_claim_around_a_paused_type, 200),
+    "export-complete-with-result": Scenario(_complete_with_result, 200),
+    "export-cancel-with-reason": Scenario(_cancel_with_reason, 200),
+    "export-create-scheduled": Scenario(_create_scheduled, 201),
+    "export-queue-pause": Scenario(_pause, 200),
+    "export-queue-resume": Scenario(_resume, 200),
     "veo-put-create": Scenario(_veo_create, 201),
     "veo-put-create-only": Scenario(_veo_create_only, 201),
     "veo-put-update": Scenario(_veo_update, 200),

@@ -21,6 +21,7 @@ from tests.support.settings import ALLOWED_ORIGIN, TOKEN
 PATH_VALUES = {
     "job_id": "some-job",
     "id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e0f",
+    "type": "not-a-type",  # no configured type: a 404 (these tests must not pause a queue)
     "report_type": "nightly-report",
     "scheduled_date": "2026-11-30",
 }

@@ -162,7 +162,7 @@ def test_duplicate_query_parameter_is_400(
     method, template = operation
     route = next(r for r in REGISTRY.routes if (r.method, r.template) == operation)
     values = {"limit": "5", "cursor": real_cursor, "confirm": "all", "status": "pending", "video_id": "v",
-              "project_id": "1", "type": "overlay", "user_id": "u",
+              "project_id": "1", "type": "overlay", "user_id": "u", "ready": "true",
               "since": "2026-11-01", "until": "2026-11-30"}  # fmt: skip
     for param in route.operation.get("parameters", []):
         if param["in"] != "query":

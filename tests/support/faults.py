@@ -50,7 +50,9 @@ SELECT
       ORDER BY job_id)) AS veo_jobs,
   (SELECT count(*) || ':' || coalesce(sum(length(data)), 0) FROM veo_job_data) AS veo_job_data,
   (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || count(finished_at) FROM maintenance_runs)
-    AS maintenance_runs
+    AS maintenance_runs,
+  (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
+     (SELECT type || '@' || paused_at AS v FROM export_queue_pauses ORDER BY type)) AS export_queue_pauses
 """
 
 
@@ -67,6 +69,7 @@ class World:
     local: LocalRuntime
     veo_ids: set[str] = field(default_factory=set)
     export_ids: set[str] = field(default_factory=set)
+    paused: set[str] = field(default_factory=set)  # job types this world paused
     project: int = field(default_factory=unique_project)
 
     def veo_id(self) -> str:
@@ -112,7 +115,13 @@ class World:
         ):
             assert self.client.post(f"/api/export-jobs/{row['id']}/cancel").status_code == 200
 
+    def pause(self, job_type: str) -> None:
+        self.paused.add(job_type)
+        assert self.client.post(f"/api/export-jobs/queues/{job_type}/pause").status_code == 200
+
     def cleanup(self) -> None:
+        for job_type in sorted(self.paused):
+            assert self.client.post(f"/api/export-jobs/queues/{job_type}/resume").status_code == 200
         for job_id in sorted(self.export_ids):
             self.client.post(f"/api/export-jobs/{job_id}/cancel")  # 409 for finished jobs: fine
 

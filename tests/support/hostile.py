@@ -78,7 +78,8 @@ SELECT
   (SELECT max(updated_at) FROM export_jobs) AS export_jobs_written,
   (SELECT count(*) FROM job_events) AS job_events,
   (SELECT count(*) FROM idempotency_keys) AS idempotency_keys,
-  (SELECT count(*) FROM maintenance_runs) AS maintenance_runs
+  (SELECT count(*) FROM maintenance_runs) AS maintenance_runs,
+  (SELECT count(*) FROM export_queue_pauses) AS export_queue_pauses
 """
 
 

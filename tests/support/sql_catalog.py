@@ -219,13 +219,16 @@ def drive_claimable() -> Iterator[SqlStatement]:
     """The claim and its re-check for any type and for every set of types a runner can ask for."""
     types = export_model.TYPES
     subsets = [None, *(c for n in range(1, len(types) + 1) for c in itertools.combinations(sorted(types), n))]
+    # More types than one compound SELECT may merge: one range filtered by type.
+    subsets.append(tuple(f"type-{n}" for n in range(machine.MAX_MERGED_TYPES + 1)))
     for chosen in subsets:
         label = ",".join(chosen) if chosen else "any"
-        rows = machine.next_claimable(chosen)
-        yield SqlStatement(
-            f"exports.machine.claim(types={label})",
-            states.transition_sql(machine.EXPORT_JOBS, machine.CLAIM, rows),
-        )
+        for batch in (False, True):
+            rows = machine.next_claimable(chosen, batch=batch)
+            yield SqlStatement(
+                f"exports.machine.claim(types={label}, batch={batch})",
+                states.transition_sql(machine.EXPORT_JOBS, machine.CLAIM, rows),
+            )
         yield SqlStatement(
             f"exports.machine.any_claimable_sql(types={label})", machine.any_claimable_sql(chosen)
         )

@@ -242,20 +242,28 @@ def test_a_users_veo_list_is_one_index_range(
     assert any(step.startswith("SEARCH") and expected in step for step in plan), plan
 
 
+@pytest.mark.parametrize("batch", [False, True])
 @pytest.mark.parametrize("types", [None, ("overlay",), ("annotate", "framing", "overlay")])
 def test_claims_take_the_first_entries_of_the_pending_only_indexes(
-    schema: sqlite3.Connection, types: tuple[str, ...] | None
+    schema: sqlite3.Connection, types: tuple[str, ...] | None, batch: bool
 ) -> None:
-    """Any type: the first entry of export_jobs_claimable. Some types: one range per type of
-    export_jobs_claimable_by_type, merged (a single range filtered by type walked past every
-    due job of the other types, migration 0005)."""
-    sql = states.transition_sql(machine.EXPORT_JOBS, machine.CLAIM, machine.next_claimable(types))
-    plan = explain(schema, SqlStatement("claim", sql))
+    """Any type: the first entries of export_jobs_claimable, in its order (priority, available_at,
+    id). Some types: one range per type of export_jobs_claimable_by_type, merged in that order
+    (a single range filtered by type walked past every due job of the other types, migration
+    0005). Nothing is sorted; the pause checks are key lookups (or one constant check)."""
+    rows = machine.next_claimable(types, batch=batch)
+    plan = explain(
+        schema, SqlStatement("claim", states.transition_sql(machine.EXPORT_JOBS, machine.CLAIM, rows))
+    )
+    assert not any("TEMP B-TREE" in step for step in plan), plan
     if types is None:
-        assert "SEARCH export_jobs USING INDEX export_jobs_claimable (available_at<?)" in plan, plan
+        # priority ≤ a key that is NULL (an empty range) while any type is paused
+        assert "SEARCH export_jobs USING INDEX export_jobs_claimable (priority<?)" in plan, plan
     else:
-        step = "SEARCH export_jobs USING INDEX export_jobs_claimable_by_type (type=? AND available_at<?)"
+        # type = a key that is NULL (an empty range) while that type is paused
+        step = "SEARCH export_jobs USING INDEX export_jobs_claimable_by_type (type=?)"
         assert plan.count(step) == len(types), plan
+        assert plan.count("SEARCH export_queue_pauses USING PRIMARY KEY (type=?)") == len(types), plan
 
 
 @pytest.mark.parametrize(("filters", "index", "arms"), LIST_PLANS)

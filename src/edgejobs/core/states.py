@@ -156,13 +156,20 @@ async def replayed(
     data = json.loads(row["data"])
     if data.get("runner_id") != values.get("runner_id"):
         return False  # the lease is someone else's: refused as usual
-    if row["event"] == action.event and all(data.get(f) == values.get(f) for f in action.replay):
+    if row["event"] == action.event and all(_same(data.get(f), values.get(f)) for f in action.replay):
         return True
     raise Conflict(
         f"The attempt under lease {lease_id!r} already ended ({row['event']}) with another request;"
         f" {machine.noun} {record_id} is unchanged.",
         details={"event": row["event"]},
     )
+
+
+def _same(recorded: object, sent: object) -> bool:
+    """An event's field against the request's bound value (JSON objects are bound as text)."""
+    if isinstance(recorded, (dict, list)) and isinstance(sent, str):
+        return recorded == json.loads(sent)
+    return recorded == sent
 
 
 def refusal(

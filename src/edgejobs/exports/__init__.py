@@ -3,6 +3,7 @@
 from ..core.capability import Capability
 from ..core.config import DAY, Setting
 from .api import ROUTES, SCHEMAS
+from .model import DEFAULT_TYPES, parse_job_types
 from .tasks import TASKS
 
 SETTINGS = (
@@ -11,6 +12,7 @@ SETTINGS = (
     Setting("export_retention_seconds", 30 * DAY),
     Setting("export_queue_ttl_seconds", 0),
     Setting("idempotency_ttl_seconds", DAY),
+    Setting("export_job_types", DEFAULT_TYPES, parse_job_types),
 )
 
 CAPABILITY = Capability("export_jobs", routes=ROUTES, schemas=SCHEMAS, tasks=TASKS, settings=SETTINGS)

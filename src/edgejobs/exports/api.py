@@ -7,6 +7,7 @@ from typing import Any
 from ..core.events import EVENT_SCHEMA
 from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, parameter, ref
 from ..core.routing import Route
+from .bodies import CANCEL, CLAIM, COMPLETE, CREATE, FAIL, HEARTBEAT, NO_FIELDS
 from .handlers import (
     cancel_export_job,
     claim_export_job,
@@ -17,48 +18,15 @@ from .handlers import (
     heartbeat_export_job,
     list_export_job_events,
     list_export_jobs,
+    list_export_queues,
+    pause_export_queue,
+    resume_export_queue,
     retry_export_job,
 )
-from .machine import STATUSES
-from .model import CLAIM, COMPLETE, CREATE, FAIL, HEARTBEAT, IDEMPOTENCY_KEY, JOB_FIELDS, NO_FIELDS, TYPES
+from .model import IDEMPOTENCY_KEY, TYPE_NAME
+from .schemas import EXPORT_JOB_SCHEMA, QUEUE_STATE_SCHEMA, QUEUES_SCHEMA
 
 _TAGS = ["export jobs"]
-_TIME = {"type": ["string", "null"], "format": "date-time"}
-
-EXPORT_JOB_SCHEMA = {
-    "type": "object",
-    "required": [field.name for field in JOB_FIELDS],
-    "properties": {
-        "id": {"type": "string", "format": "uuid", "description": "UUIDv7: sorts in creation order."},
-        "project_id": {"type": "integer", "minimum": 1},
-        "type": {"type": "string", "enum": list(TYPES)},
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "progress": {"type": "integer", "minimum": 0, "maximum": 100},
-        "input_video_key": {"type": "string"},
-        "output_video_key": {"type": ["string", "null"]},
-        "params": {"type": "object"},
-        "error": {
-            "type": ["string", "null"],
-            "description": "Last failure (`lease_expired`, `queue_expired`, or the runner's).",
-        },
-        "retry_count": {"type": "integer", "minimum": 0},
-        "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
-        "runner_id": {"type": ["string", "null"]},
-        "lease_id": {
-            "type": ["string", "null"],
-            "description": "Opaque; the latest claim's lease (fresh on every claim). Heartbeat, "
-            "complete and fail must send it with runner_id.",
-        },
-        "runpod_job_id": {"type": ["string", "null"]},
-        "lease_seconds": {"type": ["integer", "null"], "description": "Lease length of the current claim."},
-        "lease_expires_at": {**_TIME, "description": "Set while processing; a heartbeat extends it."},
-        "available_at": {**_TIME, "description": "Claimable from (retry backoff)."},
-        "created_at": {"type": "string", "format": "date-time"},
-        "started_at": {**_TIME, "description": "When the latest claim started."},
-        "completed_at": {**_TIME, "description": "When the job became complete, error or cancelled."},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
 
 
 def _operation(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -91,7 +59,14 @@ _LIST_PARAMETERS = [
         "description": "Comma-separated statuses; `active` = pending,processing.",
         "schema": {"type": "string"},
     },
-    {"name": "type", "in": "query", "schema": {"type": "string", "enum": list(TYPES)}},
+    {"name": "type", "in": "query", "schema": {"type": "string", "pattern": f"^{TYPE_NAME.pattern}$"}},
+    {
+        "name": "ready",
+        "in": "query",
+        "description": "With status=pending only: true = claimable now, false = waiting for "
+        "start_after or a retry's backoff.",
+        "schema": {"type": "string", "enum": ["true", "false"]},
+    },
     *PAGE_PARAMETERS,
 ]
 _RUNNER_ACTION = (
@@ -174,14 +149,29 @@ ROUTES = [
         "/api/export-jobs/claim",
         claim_export_job,
         _operation(
-            "Claim the oldest claimable job (runner)",
+            "Claim the next claimable job, or up to max_jobs (runner)",
             {
                 "200": {
-                    **_job("Claimed: now processing under this runner's lease"),
+                    "description": "Claimed: now processing under this runner, each with its own "
+                    'lease_id. Without max_jobs, the job; with it, `{"items": [...]}` (maybe empty).',
+                    "content": json_content(
+                        {
+                            "oneOf": [
+                                ref("ExportJob"),
+                                {
+                                    "type": "object",
+                                    "required": ["items"],
+                                    "properties": {"items": {"type": "array", "items": ref("ExportJob")}},
+                                },
+                            ]
+                        }
+                    ),
                     "links": {**_RUNNER_LINKS, **_JOB_LINKS},
                 },
-                "204": {"description": "No job is claimable now"},
+                "204": {"description": "No job is claimable now (without max_jobs)"},
             },
+            description="Order: highest priority, then oldest available_at, then oldest id "
+            "(arrival). Paused types are never claimed.",
             requestBody=CLAIM.openapi(),
         ),
     ),
@@ -231,10 +221,11 @@ ROUTES = [
         "POST",
         "/api/export-jobs/{id}/cancel",
         cancel_export_job,
-        "Cancel a pending or processing job",
+        "Cancel a pending or processing job, with an optional reason",
         _job("Cancelled"),
-        "409 `conflict` (with the current status) unless the job is pending or processing.",
-        NO_FIELDS,
+        "409 `conflict` (with the current status) unless the job is pending or processing. The "
+        "runner holding it learns of it from its next heartbeat (409 `lease_lost`, cancelled).",
+        CANCEL,
     ),
     Route(
         "GET",
@@ -252,4 +243,40 @@ ROUTES = [
         ),
     ),
 ]
-SCHEMAS = {"ExportJob": EXPORT_JOB_SCHEMA, "ExportJobEvent": EVENT_SCHEMA}
+_TYPE_PARAMETER = parameter(
+    "type", "path", {"type": "string"}, "A job type (one of EXPORT_JOB_TYPES; else 404).", required=True
+)
+
+
+def _queue_route(action: str, handler: Any, summary: str) -> Route:
+    return Route(
+        "POST",
+        f"/api/export-jobs/queues/{{type}}/{action}",
+        handler,
+        _operation(
+            summary,
+            {"200": {"description": "The queue's state", "content": json_content(ref("ExportQueueState"))}},
+            parameters=[_TYPE_PARAMETER],
+            requestBody=NO_FIELDS.openapi(),
+        ),
+    )
+
+
+ROUTES += [
+    Route(
+        "GET",
+        "/api/export-jobs/queues",
+        list_export_queues,
+        _operation(
+            "Each job type (EXPORT_JOB_TYPES): paused or not, and its jobs per status",
+            {"200": {"description": "Every configured type", "content": json_content(QUEUES_SCHEMA)}},
+        ),
+    ),
+    _queue_route("pause", pause_export_queue, "Pause claims of a job type (running jobs go on)"),
+    _queue_route("resume", resume_export_queue, "Resume claims of a job type"),
+]
+SCHEMAS = {
+    "ExportJob": EXPORT_JOB_SCHEMA,
+    "ExportJobEvent": EVENT_SCHEMA,
+    "ExportQueueState": QUEUE_STATE_SCHEMA,
+}

@@ -9,41 +9,39 @@ handlers validate requests, pick the rows, and turn "nothing changed" into the p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from ..core import ids, states
 from ..core.context import RequestContext
 from ..core.db import named
-from ..core.errors import Conflict, NotFound
+from ..core.errors import Conflict, LeaseLost, NotFound, ValidationError
 from ..core.events import event_after_change, events_page
-from ..core.http import HttpResponse, empty_response, json_response
+from ..core.http import HttpResponse, json_response
 from ..core.pagination import page_request, page_rows, rendered_page_response
 from . import machine
-from .machine import EXPORT_JOBS
-from .model import (
-    CLAIM,
-    COMPLETE,
-    CREATE,
-    FAIL,
-    HEARTBEAT,
-    NO_FIELDS,
-    NewJob,
-    job_response,
-    parse_idempotency_key,
-    parse_job_id,
-    parse_list_query,
-)
+from .bodies import CANCEL, COMPLETE, CREATE, FAIL, HEARTBEAT, NO_FIELDS, NewJob
+from .claims import claim_export_job
+from .machine import CANCELLED, EXPORT_JOBS
+from .model import check_type, job_response, parse_idempotency_key, parse_job_id, parse_list_query
+from .queues import list_export_queues, pause_export_queue, resume_export_queue
 from .sql import GET_JOB_SQL, IDEMPOTENT_REPLAY_SQL, INSERT_JOB_SQL, TAKE_IDEMPOTENCY_KEY_SQL, list_statement
 
-CLAIM_ATTEMPTS = 3
+# Served from here like every export route (claims.py and queues.py hold them).
+__all__ = ["claim_export_job", "list_export_queues", "pause_export_queue", "resume_export_queue"]
+MAX_START_AFTER = timedelta(days=366)
 
 
 async def create_export_job(ctx: RequestContext) -> HttpResponse:
     """201 with a new pending job; with an Idempotency-Key seen before, 200 with that job
     (same request) or 409 (another request)."""
     job = NewJob(**await CREATE.read(ctx))
+    check_type(job.type, "type", ctx.config.export_job_types)
+    if job.start_after is not None and job.start_after > ctx.now + MAX_START_AFTER // timedelta(
+        milliseconds=1
+    ):
+        raise ValidationError("Field 'start_after' must be within 366 days from now.", field="start_after")
     key = parse_idempotency_key(ctx.request)
     for _ in range(2):  # a second pass only if the key expired between the two statements
         created = await insert_job(ctx, job, key)
@@ -69,6 +67,10 @@ async def insert_job(ctx: RequestContext, job: NewJob, key: str | None) -> dict[
         "input_video_key": job.input_video_key,
         "params": job.params,
         "max_retries": job.max_retries,
+        "priority": job.priority,
+        "start_after": job.start_after,
+        "retry_base_seconds": job.retry_base_seconds,
+        "retry_cap_seconds": job.retry_cap_seconds,
         "now": ctx.now,
         "transition_id": ids.token(),
         "idempotency_key": key,
@@ -95,29 +97,12 @@ async def get_export_job(ctx: RequestContext, id: str) -> HttpResponse:
 
 
 async def list_export_jobs(ctx: RequestContext) -> HttpResponse:
-    filters = parse_list_query(ctx.request.query)
+    filters = parse_list_query(ctx.request.query, ctx.config.export_job_types)
     scope = "export_jobs"
     page = page_request(ctx.request.query, scope, ctx.cursor_key, (str,))
     after = page.after[0] if page.after else None
-    rows = (await ctx.db.run(list_statement(filters, after, page.limit + 1))).rows
+    rows = (await ctx.db.run(list_statement(filters, after, page.limit + 1, ctx.now))).rows
     return rendered_page_response(*page_rows(rows, page, scope, ctx.cursor_key, lambda r: [r["id"]]))
-
-
-async def claim_export_job(ctx: RequestContext) -> HttpResponse:
-    """200 with the oldest claimable job, now processing under the caller's lease; 204 if none."""
-    values = {**await CLAIM.read(ctx), "now": ctx.now, "lease_token": ids.token()}
-    chosen = values["types"]  # a sorted JSON array, or None for any type
-    types = json.loads(chosen) if isinstance(chosen, str) else None
-    rows = machine.next_claimable(types)
-    for _ in range(CLAIM_ATTEMPTS):
-        claimed = await states.apply(ctx.db, EXPORT_JOBS, machine.CLAIM, rows, values)
-        if claimed:
-            return job_response(claimed[0])
-        # Nothing claimed: none was claimable, or another runner took it between the
-        # subquery and the compare-and-set. Look again only if jobs remain.
-        if not (await ctx.db.run(named(machine.any_claimable_sql(types), values))).rows:
-            break
-    return empty_response(204)
 
 
 async def change_job(
@@ -138,7 +123,11 @@ async def change_job(
     runner_id, lease_id = values.get("runner_id"), values.get("lease_id")
     holder = runner_id if isinstance(runner_id, str) else None
     lease = lease_id if isinstance(lease_id, str) else None
-    raise states.refusal(EXPORT_JOBS, action, current, job_id, holder, lease)
+    refused = states.refusal(EXPORT_JOBS, action, current, job_id, holder, lease)
+    if isinstance(refused, LeaseLost) and current is not None and current["status"] == CANCELLED:
+        # How a runner learns of a cancel: its next heartbeat (or complete, fail) says so.
+        refused.details = {**(refused.details or {}), "cancel_reason": current["cancel_reason"]}
+    raise refused
 
 
 async def heartbeat_export_job(ctx: RequestContext, id: str) -> HttpResponse:
@@ -159,8 +148,7 @@ async def retry_export_job(ctx: RequestContext, id: str) -> HttpResponse:
 
 
 async def cancel_export_job(ctx: RequestContext, id: str) -> HttpResponse:
-    await NO_FIELDS.read(ctx)
-    return await change_job(ctx, machine.CANCEL, id, {})
+    return await change_job(ctx, machine.CANCEL, id, await CANCEL.read(ctx))
 
 
 async def list_export_job_events(ctx: RequestContext, id: str) -> HttpResponse:

@@ -36,13 +36,17 @@ LEASE_ID = ":lease_token || replace(id, '-', '')"
 
 # The retry rule, shared by /fail and lease recovery. SQLite evaluates every SET expression
 # against the row as it was before the UPDATE, so WILL_RETRY means the same in every line.
-# Backoff: base · 2^retry_count, capped; `<<` because SQLite has no pow() by default.
+# Backoff: base · 2^retry_count, capped; `<<` because SQLite has no pow() by default. A job's
+# own policy (retry_base_seconds, retry_cap_seconds; NULL: the vars) wins; the base is capped
+# first so the shifted value stays far from 64-bit overflow.
 WILL_RETRY = "(:retryable AND retry_count < max_retries)"
+_CAP_MS = "coalesce(retry_cap_seconds * 1000, :retry_cap_ms)"
+_BASE_MS = f"min(coalesce(retry_base_seconds * 1000, :retry_base_ms), {_CAP_MS})"
 RETRY_RULE = f"""
     status = CASE WHEN {WILL_RETRY} THEN 'pending' ELSE 'error' END,
     retry_count = retry_count + CASE WHEN {WILL_RETRY} THEN 1 ELSE 0 END,
     available_at = CASE WHEN {WILL_RETRY}
-        THEN :now + min(:retry_base_ms << retry_count, :retry_cap_ms) ELSE available_at END,
+        THEN :now + min({_BASE_MS} << retry_count, {_CAP_MS}) ELSE available_at END,
     progress = CASE WHEN {WILL_RETRY} THEN 0 ELSE progress END,
     runner_id = CASE WHEN {WILL_RETRY} THEN NULL ELSE runner_id END,
     runpod_job_id = CASE WHEN {WILL_RETRY} THEN NULL ELSE runpod_job_id END,
@@ -81,11 +85,11 @@ COMPLETE_ACTION = Action(
     (COMPLETE,),
     "completed",
     """status = 'complete', progress = 100, output_video_key = :output_video_key,
-    completed_at = :now, lease_expires_at = NULL, error = NULL""",
+    result = :result, completed_at = :now, lease_expires_at = NULL, error = NULL""",
     runner_scoped=True,
     event_data="""json_object('runner_id', runner_id, 'lease_id', lease_id,
-        'output_video_key', output_video_key)""",
-    replay=("output_video_key",),
+        'output_video_key', output_video_key, 'result', json(result))""",
+    replay=("output_video_key", "result"),
 )
 FAIL = Action(
     "fail",
@@ -116,14 +120,16 @@ RETRY = Action(
     # attempt on the row (its history stays in the events).
     """status = 'pending', retry_count = 0, available_at = :now, progress = 0, error = NULL,
     runner_id = NULL, runpod_job_id = NULL, lease_seconds = NULL, lease_expires_at = NULL,
-    lease_id = NULL, output_video_key = NULL, started_at = NULL, completed_at = NULL""",
+    lease_id = NULL, output_video_key = NULL, result = NULL, cancel_reason = NULL,
+    started_at = NULL, completed_at = NULL""",
 )
 CANCEL = Action(
     "cancel",
     (PENDING, PROCESSING),
     (CANCELLED,),
     "cancelled",
-    "status = 'cancelled', lease_expires_at = NULL, completed_at = :now",
+    "status = 'cancelled', lease_expires_at = NULL, completed_at = :now, cancel_reason = :reason",
+    event_data="CASE WHEN cancel_reason IS NULL THEN NULL ELSE json_object('reason', cancel_reason) END",
 )
 EXPIRE_QUEUED = Action(
     "expire",
@@ -140,39 +146,76 @@ ENDINGS = (COMPLETE_ACTION, FAIL)
 ACTIONS = {
     a.name: a for a in (CLAIM, HEARTBEAT, COMPLETE_ACTION, FAIL, EXPIRE_LEASE, RETRY, CANCEL, EXPIRE_QUEUED)
 }
-# Claimable: pending and due, oldest due first. Two partial indexes hold only pending jobs
-# (migration 0004): export_jobs_claimable (available_at, created_at) for any type, and
-# export_jobs_claimable_by_type (type, available_at, created_at) for claims of some types, which
-# merge one ordered range per type. Filtering a single range by type instead walked past every
-# due job of the other types: a claim for a type with none due read the whole queue (`make
-# bench`). Types are validated constants, written into the SQL like the statuses above.
+# Claimable: pending and due, in claim order: the highest `priority` first, then the oldest
+# `available_at`, then the oldest id (UUIDv7: arrival order), for every claim shape. Two partial
+# indexes hold only pending jobs in that order (migration 0016): export_jobs_claimable for any
+# type, and export_jobs_claimable_by_type, one range per type, for claims of some types; their
+# ranges are merged (one arm per type, each ordered by the index: nothing is sorted). Filtering a
+# single range by type instead walked past every due job of the other types (`make bench`).
+# Within a priority, due jobs come first; a claim reads past jobs not yet due (start_after,
+# backoff) only at a higher priority than the job it takes.
+# Types are validated names (`[a-z][a-z0-9_-]*`), written into the SQL like the statuses above.
 # INDEXED BY: without statistics SQLite prefers any (status, …) index and sorts every pending
 # job; naming the partial index keeps the plan whatever the planner's version or statistics.
+#
+# Paused types (export_queue_pauses) make the range empty before it is entered: the index key
+# is a subquery evaluated once, NULL while paused (an untyped claim: while any type is paused;
+# the handler then claims by type over the types not paused). A condition such as `AND NOT
+# EXISTS (…)` instead is checked on every row: a paused queue read all its pending jobs (D1).
+# One job: `id = (…)` (the claim reads 4 rows); several: `id IN (…)`, whose list D1 also counts
+# (6 rows per job).
 # The outer UPDATE re-checks `status = 'pending'` (the CAS).
+MAX_PRIORITY = 1_000_000
 _DUE = "status = 'pending' AND available_at <= :now"
-_OLDEST = "ORDER BY available_at, created_at LIMIT 1"
+_ORDER = "ORDER BY priority DESC, available_at, id LIMIT :max_jobs"
+# The row '*' is there while any type is paused (queues.py keeps it in the batch of each pause
+# and resume): a key lookup, no row read while nothing is paused (a scan of the table, even
+# empty, is billed one row on D1).
+_ANY_PAUSED = "EXISTS (SELECT 1 FROM export_queue_pauses WHERE type = '*')"
+# D1 allows at most 5 terms in a compound SELECT: beyond that, one range filtered by type (rows
+# of the other types, and of paused ones, are read and skipped).
+MAX_MERGED_TYPES = 5
+
+
+# The index key of a type's range: NULL (an empty range) while the type is paused.
+_TYPE_KEY = (
+    "(SELECT CASE WHEN EXISTS (SELECT 1 FROM export_queue_pauses WHERE type = '{t}')"
+    " THEN NULL ELSE '{t}' END)"
+)
+_ARM = (
+    "SELECT id, priority, available_at FROM export_jobs INDEXED BY export_jobs_claimable_by_type"
+    " WHERE {due} AND type = {key}"
+)
 
 
 def claimable_ids(types: Sequence[str] | None = None) -> str:
-    """A SELECT of the id of the oldest due pending job (of `types`, or of any type)."""
+    """A SELECT of the ids of the first `:max_jobs` due pending jobs (of `types`, or of any
+    type while no type is paused) in claim order."""
     if not types:
-        return f"SELECT id FROM export_jobs INDEXED BY export_jobs_claimable WHERE {_DUE} {_OLDEST}"
-    arms = " UNION ALL ".join(
-        "SELECT id, available_at, created_at FROM export_jobs INDEXED BY export_jobs_claimable_by_type"
-        f" WHERE {_DUE} AND type = '{t}'"
-        for t in types
-    )
-    return f"SELECT id FROM ({arms} {_OLDEST})"
+        top = f"(SELECT CASE WHEN {_ANY_PAUSED} THEN NULL ELSE {MAX_PRIORITY} END)"
+        return (
+            "SELECT id FROM export_jobs INDEXED BY export_jobs_claimable"
+            f" WHERE {_DUE} AND priority <= {top} {_ORDER}"
+        )
+    if len(types) > MAX_MERGED_TYPES:
+        listed = " OR ".join(f"type = {_TYPE_KEY.format(t=t)}" for t in types)
+        return (
+            "SELECT id FROM export_jobs INDEXED BY export_jobs_claimable"
+            f" WHERE {_DUE} AND ({listed}) {_ORDER}"
+        )
+    arms = " UNION ALL ".join(_ARM.format(due=_DUE, key=_TYPE_KEY.format(t=t)) for t in types)
+    return f"SELECT id FROM ({arms} {_ORDER})"
 
 
-def next_claimable(types: Sequence[str] | None = None) -> Rows:
+def next_claimable(types: Sequence[str] | None = None, *, batch: bool = False) -> Rows:
+    """The rows a claim takes (`:max_jobs` of them; one unless `batch`)."""
     return Rows(
-        f"id = ({claimable_ids(types)})",
-        # The claimed id is unknown to the event INSERT; the runner index (runner_id, status,
-        # started_at) finds the row: the claim set started_at = :now, so this is one index entry
-        # however many jobs the runner holds (migration 0004; `make bench`).
+        f"id IN ({claimable_ids(types)})" if batch else f"id = ({claimable_ids(types)})",
+        # The claimed ids are unknown to the event INSERT; the runner index (runner_id, status,
+        # started_at) finds the rows: the claim set started_at = :now, so this is one index
+        # entry per job claimed, however many jobs the runner holds (migration 0004).
         "runner_id = :runner_id AND status = 'processing' AND started_at = :now",
-        one_row=True,
+        one_row=not batch,
     )
 
 
@@ -181,7 +224,15 @@ def any_claimable_sql(types: Sequence[str] | None = None) -> str:
 
 
 NEXT_CLAIMABLE = next_claimable()
+NEXT_CLAIMABLE_BATCH = next_claimable(batch=True)
 ANY_CLAIMABLE_SQL = any_claimable_sql()
+# After a claim of any type took nothing: is a job claimable (while nothing is paused), and which
+# types are paused (a JSON array)? One statement for both answers.
+UNTYPED_CHECK_SQL = f"""
+SELECT (SELECT 1 FROM ({claimable_ids()})) AS found,
+  (SELECT json_group_array(type) FROM (SELECT type FROM export_queue_pauses WHERE type <> '*' LIMIT 1000))
+    AS paused
+"""
 
 
 def retry_settings(config: Config) -> dict[str, int]:

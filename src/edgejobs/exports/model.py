@@ -1,41 +1,62 @@
-"""Export jobs as the API sees them: their fields, the request bodies and queries that
-create and change them (one field spec each: parser, allowed names and JSON Schema), and how a
-stored row is rendered."""
+"""Export jobs as the API sees them: their limits and job types, how a stored row is rendered,
+and the path and query parameters of the routes (request bodies: bodies.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..core import ids
 from ..core.db import MAX_SAFE_INTEGER
 from ..core.errors import NotFound, ValidationError
-from ..core.fields import Body, Bool, Field, Int, Text
 from ..core.http import HttpRequest, HttpResponse, json_response
 from ..core.render import JSON, TIME, Column, item_sql, render
 from ..core.validation import check_str, path_param
 from .machine import PENDING, PROCESSING, STATUSES
 
-TYPES = ("framing", "overlay", "annotate")
+DEFAULT_TYPES = ("framing", "overlay", "annotate")  # EXPORT_JOB_TYPES when unset
+TYPES = DEFAULT_TYPES  # what the SQL catalogue drives the claim builders over
+TYPE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+MAX_TYPES = 32
 ACTIVE = (PENDING, PROCESSING)  # `status=active`
 MAX_KEY_CHARS = 1024  # input/output video keys
-MAX_PARAMS_BYTES = 64 * 1024  # `params`, serialised as compact UTF-8 JSON
-MAX_NAME_CHARS = 255  # runner_id, runpod_job_id
-MAX_ERROR_CHARS = 4096
-CREATE_BODY_LIMIT = 256 * 1024  # room for 64 KiB of params written with whitespace or escapes
+MAX_JSON_BYTES = 64 * 1024  # `params` and `result`, serialised as compact UTF-8 JSON
+MAX_PARAMS_BYTES = MAX_JSON_BYTES
+MAX_NAME_CHARS = 255  # runner_id, runpod_job_id, lease_id
+MAX_ERROR_CHARS = 4096  # error, cancel reason
+CREATE_BODY_LIMIT = 256 * 1024  # room for 64 KiB of JSON written with whitespace or escapes
 SMALL_BODY_LIMIT = 16 * 1024
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII
+
+
+def parse_job_types(text: str, env_name: str) -> tuple[str, ...]:
+    """EXPORT_JOB_TYPES: comma-separated type names (`[a-z][a-z0-9_-]{0,31}`), 1–32, distinct."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    bad = [name for name in names if not TYPE_NAME.fullmatch(name)]
+    if not names or bad or len(set(names)) != len(names) or len(names) > MAX_TYPES:
+        raise ValueError(
+            f"var {env_name} must be 1-{MAX_TYPES} distinct names of [a-z][a-z0-9_-]{{0,31}}, "
+            f"comma-separated; got {text[:80]!r}"
+        )
+    return names
+
+
+def check_type(value: Any, name: str, types: Sequence[str]) -> str:
+    """A job type: one of the configured types (EXPORT_JOB_TYPES)."""
+    return check_str(value, name, max_length=32, choices=types)
+
 
 # What a job looks like to clients, rendered by `render_job` or, on list pages, by SQLite.
 JOB_FIELDS = (
     *map(Column, (
-        "id", "project_id", "type", "status", "progress", "input_video_key", "output_video_key",
-        "error", "retry_count", "max_retries", "runner_id", "lease_id", "runpod_job_id", "lease_seconds",
+        "id", "project_id", "type", "status", "priority", "progress", "input_video_key",
+        "output_video_key", "error", "cancel_reason", "retry_count", "max_retries",
+        "retry_base_seconds", "retry_cap_seconds", "runner_id", "lease_id", "runpod_job_id",
+        "lease_seconds",
     )),
     Column("params", JSON),
+    Column("result", JSON),
     *(Column(name, TIME) for name in (
         "lease_expires_at", "available_at", "created_at", "started_at", "completed_at", "updated_at",
     )),
@@ -43,109 +64,6 @@ JOB_FIELDS = (
 
 # The item as SQLite renders it, for list pages (`render.item_sql`).
 JOB_ITEM_EXPR = item_sql(JOB_FIELDS)
-
-
-class NewJob(NamedTuple):
-    project_id: int
-    type: str
-    input_video_key: str
-    params: str  # compact JSON
-    max_retries: int
-
-    def request_hash(self) -> str:
-        """What makes two creates "the same request" for an Idempotency-Key: the route and
-        the normalised fields (defaults applied, params with sorted keys)."""
-        canonical = json.dumps(
-            ["POST /api/export-jobs", self.project_id, self.type, self.input_video_key,
-             json.loads(self.params), self.max_retries],
-            sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-        )  # fmt: skip
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _parse_params(body: Mapping[str, Any]) -> str:
-    """`params`: a JSON object of at most 64 KiB (compact UTF-8 JSON); `{}` if absent or null."""
-    value = body.get("params")
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise ValidationError("Field 'params' must be a JSON object.", field="params")
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise ValidationError(
-            "Field 'params' must not contain unpaired surrogates.", field="params"
-        ) from None
-    if size > MAX_PARAMS_BYTES:
-        raise ValidationError(
-            f"Field 'params' is {size} bytes as JSON; the limit is {MAX_PARAMS_BYTES}.", field="params"
-        )
-    return text
-
-
-def _parse_types(body: Mapping[str, Any]) -> str | None:
-    """`types` of a claim: a non-empty list of job types, as a sorted JSON array; None = any."""
-    if "types" not in body or body["types"] is None:
-        return None
-    value = body["types"]
-    if not isinstance(value, list) or not value:
-        raise ValidationError("Field 'types' must be a non-empty list of job types.", field="types")
-    chosen = [check_str(t, "types", choices=TYPES) for t in value]
-    return json.dumps(sorted(set(chosen)))
-
-
-RUNNER_ID = Text("runner_id", max_length=MAX_NAME_CHARS)
-# The lease of the caller's claim. Optional only for jobs claimed before leases existed (their
-# lease is NULL); for any other job a call without it is `lease_lost`.
-LEASE_ID = Text(
-    "lease_id",
-    max_length=MAX_NAME_CHARS,
-    default=None,
-    description="The `lease_id` of this runner's claim (required for every job claimed with one).",
-)
-PARAMS = Field(
-    "params", {"type": "object", "description": "At most 64 KiB as JSON."}, _parse_params, required=False
-)
-TYPES_FIELD = Field(
-    "types",
-    {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(TYPES)}},
-    _parse_types,
-    required=False,
-)
-
-CREATE = Body(
-    Int("project_id", minimum=1, maximum=MAX_SAFE_INTEGER),
-    Text("type", choices=TYPES),
-    Text("input_video_key", max_length=MAX_KEY_CHARS),
-    PARAMS,
-    Int("max_retries", minimum=0, maximum=10, default=3),
-    limit=CREATE_BODY_LIMIT,
-)
-CLAIM = Body(
-    RUNNER_ID,
-    TYPES_FIELD,
-    Int("lease_seconds", minimum=10, maximum=86_400, default=300),
-    limit=SMALL_BODY_LIMIT,
-)
-HEARTBEAT = Body(
-    RUNNER_ID,
-    LEASE_ID,
-    Int("progress", minimum=0, maximum=100, default=None),
-    Text("runpod_job_id", max_length=MAX_NAME_CHARS, default=None),
-    limit=SMALL_BODY_LIMIT,
-)
-COMPLETE = Body(
-    RUNNER_ID, LEASE_ID, Text("output_video_key", max_length=MAX_KEY_CHARS), limit=SMALL_BODY_LIMIT
-)
-FAIL = Body(
-    RUNNER_ID,
-    LEASE_ID,
-    Text("error", max_length=MAX_ERROR_CHARS),
-    Bool("retryable", default=True),
-    limit=SMALL_BODY_LIMIT,
-)
-NO_FIELDS = Body(limit=SMALL_BODY_LIMIT, optional=True)  # retry, cancel: an empty body is fine
 
 
 def parse_job_id(raw: str) -> str:
@@ -171,9 +89,10 @@ class ListFilter(NamedTuple):
     project_id: int | None
     statuses: tuple[str, ...]  # empty: any
     type: str | None
+    ready: bool | None = None  # with status=pending only: claimable now (true) or later (false)
 
 
-def parse_list_query(query: Mapping[str, str]) -> ListFilter:
+def parse_list_query(query: Mapping[str, str], types: Sequence[str] = DEFAULT_TYPES) -> ListFilter:
     project_id = None
     if "project_id" in query:
         raw = query["project_id"]
@@ -189,8 +108,18 @@ def parse_list_query(query: Mapping[str, str]) -> ListFilter:
             for status in ACTIVE if name == "active" else (name,):
                 if status not in statuses:
                     statuses.append(status)
-    job_type = check_str(query["type"], "type", choices=TYPES) if "type" in query else None
-    return ListFilter(project_id, tuple(statuses), job_type)
+    job_type = check_type(query["type"], "type", types) if "type" in query else None
+    ready = None
+    if "ready" in query:
+        if query["ready"] not in ("true", "false"):
+            raise ValidationError("Query parameter 'ready' must be true or false.", field="ready")
+        if statuses != [PENDING]:
+            raise ValidationError(
+                "Query parameter 'ready' applies to status=pending only (waiting vs scheduled).",
+                field="ready",
+            )
+        ready = query["ready"] == "true"
+    return ListFilter(project_id, tuple(statuses), job_type, ready)
 
 
 def render_job(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,10 +22,12 @@ ON CONFLICT (idempotency_key) DO UPDATE SET
 WHERE idempotency_keys.expires_at <= :now
 """
 INSERT_JOB_SQL = """
-INSERT INTO export_jobs (id, project_id, type, status, input_video_key, params, max_retries,
-  available_at, created_at, updated_at, transition_id)
-SELECT :job_id, :project_id, :type, 'pending', :input_video_key, :params, :max_retries,
-  :now, :now, :now, :transition_id
+INSERT INTO export_jobs (id, project_id, type, status, priority, input_video_key, params,
+  max_retries, retry_base_seconds, retry_cap_seconds, available_at, created_at, updated_at,
+  transition_id)
+SELECT :job_id, :project_id, :type, 'pending', :priority, :input_video_key, :params,
+  :max_retries, :retry_base_seconds, :retry_cap_seconds, max(:now, coalesce(:start_after, :now)),
+  :now, :now, :transition_id
 WHERE :idempotency_key IS NULL OR EXISTS (
   SELECT 1 FROM idempotency_keys WHERE idempotency_key = :idempotency_key AND job_id = :job_id)
 RETURNING *
@@ -55,10 +57,15 @@ SELECT id FROM export_jobs
 WHERE +status = 'processing' AND lease_expires_at <= ?1
 ORDER BY lease_expires_at LIMIT ?2
 """
+# Pending jobs claimable since the cutoff or earlier. A job is never claimable before it was
+# created, so these are among the pending jobs created by the cutoff: a range of
+# export_jobs_by_status (status, id) up to the UUIDv7 prefix of the cutoff instant (its 48-bit
+# milliseconds as the id's first 12 hex digits; '.' sorts after the '-' that follows them).
+# (The claim indexes are in priority order, not in available_at order.)
 STALE_PENDING_SQL = """
-SELECT id FROM export_jobs INDEXED BY export_jobs_claimable
-WHERE status = 'pending' AND available_at <= ?1
-ORDER BY available_at LIMIT ?2
+SELECT id FROM export_jobs INDEXED BY export_jobs_by_status
+WHERE status = 'pending' AND id < printf('%08x-%04x.', ?1 >> 16, ?1 & 65535) AND available_at <= ?1
+ORDER BY id LIMIT ?2
 """
 # `+status`: found through export_jobs_by_completion (finished jobs only, by completed_at), never
 # a (status, …) index, which would walk every finished job past retention.
@@ -94,6 +101,9 @@ def list_sql(filters: ListFilter, after: str | None) -> str:
         common.append("+type = :type" if by_project and filters.statuses else "type = :type")
     if by_project:
         common.insert(0, "project_id = :project_id")
+    if filters.ready is not None:
+        # status=pending only: claimable now, or waiting for start_after or a retry's backoff.
+        common.append("available_at <= :now" if filters.ready else "available_at > :now")
     branch_statuses: list[str | None] = [f":status_{i}" for i in range(len(filters.statuses))]
     if by_project != by_type and not branch_statuses:
         # export_jobs_by_project (project_id, status, id) and export_jobs_by_type (type, status,
@@ -108,9 +118,10 @@ def list_sql(filters: ListFilter, after: str | None) -> str:
     return LIST_SQL.format(branches="\nUNION ALL\n".join(branches))
 
 
-def list_statement(filters: ListFilter, after: str | None, limit: int) -> Statement:
+def list_statement(filters: ListFilter, after: str | None, limit: int, now: int = 0) -> Statement:
     """The list query of `filters`, bound: up to `limit` jobs with ids below `after`."""
     values: dict[str, object] = {
+        "now": now,
         "after": after,
         "type": filters.type,
         "project_id": filters.project_id,

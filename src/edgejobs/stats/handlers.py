@@ -22,10 +22,12 @@ HOURLY_SQL = """
 SELECT name, hour, value FROM stat_hourly
 WHERE name IN ('export_jobs.complete', 'job_runs.succeeded', 'job_runs.failed') AND hour >= ?1
 """
-# The first entry of the claimable index (pending jobs by available_at): one row.
+# The longest-waiting claimable job: the first due pending job in arrival order (the claim
+# indexes are in claim order, priority first). One row, plus any pending job created before it
+# that is not due yet (a start_after or a backoff ahead).
 OLDEST_CLAIMABLE_SQL = """
-SELECT available_at FROM export_jobs INDEXED BY export_jobs_claimable
-WHERE status = 'pending' AND available_at <= ?1 ORDER BY available_at LIMIT 1
+SELECT available_at FROM export_jobs INDEXED BY export_jobs_by_status
+WHERE status = 'pending' AND available_at <= ?1 ORDER BY id LIMIT 1
 """
 # Kinds shown under `by_status` when their capabilities keep counts (empty until then).
 BY_STATUS_KINDS = ("videos", "generations")

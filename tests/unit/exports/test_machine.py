@@ -17,11 +17,8 @@ from edgejobs.exports import machine
 from edgejobs.exports import tasks as export_tasks
 from edgejobs.exports.machine import ACTIONS, CANCELLED, COMPLETE, ERROR, PENDING, PROCESSING, STATUSES
 from edgejobs.maintenance.runs import Budget
+from tests.support.export_machine import CONFIG, NOW, SECOND, act, events, job, plant
 from tests.support.fake_d1 import FakeD1
-
-NOW = 1_800_000_000_000
-SECOND = 1000
-CONFIG = Config()  # retry base 30 s, cap 3600 s
 
 # What the README promises of the state machine, written out independently of the code.
 EXPECTED = {
@@ -36,72 +33,10 @@ EXPECTED = {
     "expire": ({PENDING}, {ERROR}, "expired", False),
 }
 
-# Values any action may need; each action's SQL uses a subset.
-VALUES = {
-    "now": NOW,
-    "runner_id": "runner-1",
-    "lease_token": "0123456789abcdef0123456789abcdef",
-    "lease_id": None,  # planted rows have no lease (as jobs claimed before leases existed)
-    "lease_seconds": 60,
-    "types": None,
-    "progress": 40,
-    "runpod_job_id": "rp-1",
-    "output_video_key": "out.mp4",
-    "error": "boom",
-    "retryable": 1,
-    "cutoff": NOW,
-    **machine.retry_settings(CONFIG),
-}
-
 
 @pytest.fixture
 def db() -> Database:
     return Database(FakeD1.migrated())
-
-
-def plant(db: Database, status: str, **columns: Any) -> str:
-    """A job row in `status`, as the routes would leave it (processing: held by runner-1)."""
-    job_id = uuid7(NOW - 60 * SECOND)
-    row: dict[str, Any] = {
-        "id": job_id,
-        "project_id": 1,
-        "type": "framing",
-        "status": status,
-        "input_video_key": "in.mp4",
-        "available_at": NOW - 60 * SECOND,
-        "created_at": NOW - 60 * SECOND,
-        "updated_at": NOW - 60 * SECOND,
-        "transition_id": "planted",
-    }
-    if status == PROCESSING:
-        row.update(runner_id="runner-1", lease_seconds=60, lease_expires_at=NOW - SECOND, progress=50)
-    if status in (COMPLETE, ERROR, CANCELLED):
-        row["completed_at"] = NOW - 60 * SECOND
-    row.update(columns)
-    names = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    db.binding.conn.execute(f"INSERT INTO export_jobs ({names}) VALUES ({marks})", list(row.values()))
-    return job_id
-
-
-def job(db: Database, job_id: str) -> dict[str, Any]:
-    return dict(db.binding.conn.execute("SELECT * FROM export_jobs WHERE id = ?", [job_id]).fetchone())
-
-
-def events(db: Database, job_id: str) -> list[dict[str, Any]]:
-    rows = db.binding.conn.execute(
-        "SELECT event, from_status, to_status, data, at FROM job_events WHERE job_id = ? ORDER BY id",
-        [job_id],
-    )
-    return [dict(r) for r in rows]
-
-
-async def act(db: Database, name: str, job_id: str, **overrides: Any) -> list[dict[str, Any]]:
-    action = ACTIONS[name]
-    types = overrides.get("types")  # as the claim route gets them: a JSON array, or None for any
-    rows = machine.next_claimable(json.loads(types) if types else None)
-    rows = rows if action is machine.CLAIM else states.BY_ID
-    return await states.apply(db, machine.EXPORT_JOBS, action, rows, {**VALUES, "id": job_id, **overrides})
 
 
 def test_the_table_is_the_specified_state_machine() -> None:
@@ -305,7 +240,10 @@ async def test_purge_deletes_old_finished_jobs_with_their_events(db: Database) -
 
 
 async def test_queue_ttl_expiry_is_off_by_default_and_expires_stale_pending_jobs(db: Database) -> None:
-    stale = plant(db, PENDING, available_at=NOW - 3600 * SECOND)
+    # A job is claimable only once created (available_at ≥ its id's instant): the cron looks
+    # among the pending jobs created by the cutoff.
+    hour_ago = NOW - 3600 * SECOND
+    stale = plant(db, PENDING, id=uuid7(hour_ago), available_at=hour_ago, created_at=hour_ago)
     fresh = plant(db, PENDING, available_at=NOW - 10 * SECOND)
     assert (await export_tasks.expire_stale_pending(db, CONFIG, NOW, budget())).count == 0
     with_ttl = Config(export_queue_ttl_seconds=600)
@@ -325,37 +263,3 @@ async def test_expired_idempotency_keys_are_deleted_oldest_first(db: Database) -
     outcome = await export_tasks.delete_expired_idempotency_keys(db, CONFIG, NOW, budget())
     assert outcome.count == 2
     assert [r[0] for r in conn.execute("SELECT idempotency_key FROM idempotency_keys")] == ["k2"]
-
-
-@pytest.mark.parametrize("name", ["heartbeat", "complete", "fail"])
-async def test_runner_actions_need_the_lease_of_the_claim(db: Database, name: str) -> None:
-    """Fencing: the same runner id with another lease (an earlier claim), or with none, is refused
-    and changes nothing; a job without a lease (claimed before leases existed) takes a call
-    without one."""
-    leased = plant(db, PROCESSING, lease_id="lease-2")
-    before = job(db, leased)
-    for lease_id in ("lease-1", None):
-        assert await act(db, name, leased, lease_id=lease_id) == []
-        refused = states.refusal(
-            machine.EXPORT_JOBS, ACTIONS[name], job(db, leased), leased, "runner-1", lease_id
-        )
-        assert isinstance(refused, LeaseLost) and "lease" in refused.message
-    assert job(db, leased) == before and events(db, leased) == []
-    assert len(await act(db, name, leased, lease_id="lease-2")) == 1
-
-    unleased = plant(db, PROCESSING)
-    assert await act(db, name, unleased, lease_id="lease-2") == []
-    assert len(await act(db, name, unleased, lease_id=None)) == 1
-
-
-async def test_each_claim_is_a_fresh_lease_and_a_retry_clears_it(db: Database) -> None:
-    job_id = plant(db, PENDING)
-    [first] = await act(db, "claim", job_id, lease_token="a" * 32)
-    assert first["lease_id"] == "a" * 32 + job_id.replace("-", "")
-    [event] = events(db, job_id)
-    assert json.loads(event["data"])["lease_id"] == first["lease_id"]
-    await act(db, "cancel", job_id)
-    [retried] = await act(db, "retry", job_id)
-    assert retried["lease_id"] is None
-    [second] = await act(db, "claim", job_id, lease_token="b" * 32)
-    assert second["lease_id"] != first["lease_id"]

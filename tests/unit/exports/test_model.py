@@ -11,16 +11,15 @@ from edgejobs.core.errors import NotFound, ValidationError
 from edgejobs.core.http import HttpRequest
 from edgejobs.core.ids import UUID_PATTERN, uuid7, uuid7_ms
 from edgejobs.exports import sql as export_sql
+from edgejobs.exports.bodies import CANCEL, CLAIM, COMPLETE, CREATE, FAIL, HEARTBEAT, NewJob
 from edgejobs.exports.model import (
-    CLAIM,
-    CREATE,
-    FAIL,
-    HEARTBEAT,
+    DEFAULT_TYPES,
     MAX_PARAMS_BYTES,
     ListFilter,
-    NewJob,
+    check_type,
     parse_idempotency_key,
     parse_job_id,
+    parse_job_types,
     parse_list_query,
 )
 
@@ -56,7 +55,14 @@ def test_create_applies_defaults() -> None:
         (with_(project_id=True), "project_id"),
         (with_(project_id="7"), "project_id"),
         (with_(project_id=2**53), "project_id"),
-        (with_(type="render"), "type"),
+        (with_(type="Render!"), "type"),
+        (with_(priority=1_000_001), "priority"),
+        (with_(priority=1.5), "priority"),
+        (with_(start_after="tomorrow"), "start_after"),
+        (with_(start_after="2026-12-01T09:00:00"), "start_after"),
+        (with_(start_after=1764579600), "start_after"),
+        (with_(retry_base_seconds=0), "retry_base_seconds"),
+        (with_(retry_cap_seconds=604_801), "retry_cap_seconds"),
         (with_(input_video_key=""), "input_video_key"),
         (with_(input_video_key="k" * 1025), "input_video_key"),
         (with_(input_video_key=5), "input_video_key"),
@@ -95,7 +101,12 @@ def test_same_request_same_hash_whatever_the_spelling() -> None:
 
 
 def test_claim_defaults_and_bounds() -> None:
-    assert parse_claim({"runner_id": "r"}) == {"runner_id": "r", "types": None, "lease_seconds": 300}
+    assert parse_claim({"runner_id": "r"}) == {
+        "runner_id": "r",
+        "types": None,
+        "lease_seconds": 300,
+        "max_jobs": None,
+    }
     claim = parse_claim({"runner_id": "r", "types": ["overlay", "framing", "overlay"], "lease_seconds": 10})
     assert claim["types"] == '["framing", "overlay"]'
     assert claim["lease_seconds"] == 10
@@ -104,7 +115,7 @@ def test_claim_defaults_and_bounds() -> None:
         {"runner_id": "r", "lease_seconds": 86_401},
         {"runner_id": "r", "types": []},
         {"runner_id": "r", "types": "overlay"},
-        {"runner_id": "r", "types": ["render"]},
+        {"runner_id": "r", "types": ["Render"]},  # (configured types: checked by the handler)
         {"runner_id": ""},
         {},
     ):
@@ -214,3 +225,42 @@ def test_uuid7_is_time_ordered_and_well_formed() -> None:
         assert value[14] == "7" and value[19] in "89ab"  # version 7, RFC 9562 variant
     assert uuid7_ms(ids[2]) == 1_800_000_000_000
     assert uuid7(5) != uuid7(5)
+
+
+def test_job_types_come_from_configuration() -> None:
+    assert check_type("overlay", "type", DEFAULT_TYPES) == "overlay"
+    with pytest.raises(ValidationError) as caught:
+        check_type("render", "type", DEFAULT_TYPES)
+    assert caught.value.field == "type" and "framing" in caught.value.message
+    assert parse_job_types(" render , upscale ", "EXPORT_JOB_TYPES") == ("render", "upscale")
+    for bad in ("", "a,a", "Render", "a b", ",".join(f"t{i}" for i in range(33))):
+        with pytest.raises(ValueError, match="EXPORT_JOB_TYPES"):
+            parse_job_types(bad, "EXPORT_JOB_TYPES")
+
+
+def test_queue_fields_of_create_claim_complete_and_cancel() -> None:
+    job = parse_create(with_(priority=-5, start_after="2026-12-01T09:00:00Z", retry_base_seconds=2))
+    assert (job.priority, job.start_after, job.retry_base_seconds, job.retry_cap_seconds) == (
+        -5,
+        1_796_115_600_000,
+        2,
+        None,
+    )
+    assert parse_create(with_(start_after="2026-12-01T10:00:00+01:00")).start_after == 1_796_115_600_000
+    # Requests without the new fields hash as before (live Idempotency-Keys stay valid).
+    assert parse_create(VALID).request_hash() == parse_create(with_(priority=0)).request_hash()
+    assert parse_create(VALID).request_hash() != parse_create(with_(priority=1)).request_hash()
+    assert parse_claim({"runner_id": "r", "max_jobs": 10})["max_jobs"] == 10
+    for bad in (0, 11, True):
+        with pytest.raises(ValidationError):
+            parse_claim({"runner_id": "r", "max_jobs": bad})
+    done = COMPLETE.parse({"runner_id": "r", "output_video_key": "o", "result": {"frames": 3}})
+    assert done["result"] == '{"frames":3}'
+    for bad in ([1], "x", {"big": "x" * MAX_PARAMS_BYTES}):
+        with pytest.raises(ValidationError) as caught:
+            COMPLETE.parse({"runner_id": "r", "output_video_key": "o", "result": bad})
+        assert caught.value.field == "result"
+    assert CANCEL.parse({}) == {"reason": None}
+    assert CANCEL.parse({"reason": " duplicate "}) == {"reason": "duplicate"}
+    with pytest.raises(ValidationError):
+        CANCEL.parse({"reason": "x" * 4097})
