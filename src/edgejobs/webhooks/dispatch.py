@@ -1,0 +1,83 @@
+"""Running the outbox and the sender for one invocation: after a write (in `waitUntil`), in
+each cron run, and for a retry asked for by hand.
+
+Whether anyone is subscribed is kept per isolate, so a write on a service without live
+subscriptions costs nothing after the isolate's first look: the isolate knows after it looked
+(at most every WEBHOOK_RECHECK_SECONDS; 0: only on its first write), after its own subscription
+routes ran, and after each cron run. A subscription made in another isolate is served by that
+isolate's writes and by the cron meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from ..core.config import Config
+from ..core.context import RequestContext
+from ..core.db import Database
+from ..core.logs import emit
+from ..core.outbound import Outbound
+from ..core.services import Services, current
+from .outbox import live_subscriptions, make_deliveries
+from .sender import send_due
+from .sql import ANY_LIVE_SUBSCRIPTION_SQL
+
+
+class Presence:
+    """This isolate's knowledge of whether a live subscription exists (None: not known)."""
+
+    live: bool | None = None
+    checked_at = 0.0
+
+    @classmethod
+    def note(cls, live: bool | None) -> None:
+        cls.live, cls.checked_at = live, time.monotonic()
+
+    @classmethod
+    def stale(cls, recheck_seconds: int) -> bool:
+        if cls.live is None:
+            return True
+        return recheck_seconds > 0 and time.monotonic() - cls.checked_at > recheck_seconds
+
+
+async def catch_up(db: Database, now: int, chunk: int, passes: int) -> tuple[int, bool]:
+    """Up to `passes` outbox passes; (deliveries made, whether events remain)."""
+    made, more = 0, False
+    for _ in range(passes):
+        subscriptions = await live_subscriptions(db)
+        Presence.note(bool(subscriptions))
+        count, more = await make_deliveries(db, now, chunk, subscriptions)
+        made += count
+        if not more:
+            break
+    return made, more
+
+
+async def after_write(ctx: RequestContext) -> Coroutine[Any, Any, None] | None:
+    """After a request that wrote rows: the background work that makes its events'
+    deliveries and sends them, or None when this isolate knows nobody is subscribed."""
+    config = ctx.config
+    if Presence.stale(config.webhook_recheck_seconds):
+        row = await Database(ctx.db.binding).first(ANY_LIVE_SUBSCRIPTION_SQL)  # not the request's stats
+        Presence.note(row is not None)
+    if not Presence.live:
+        return None
+    return send_after_write(Database(ctx.db.binding), config, current(), ctx.now)
+
+
+async def send_after_write(db: Database, config: Config, services: Services, now: int) -> None:
+    """The events of the write (and any before it not yet made into deliveries) become
+    deliveries; the due ones are sent now. Failures are logged: the cron takes over."""
+    try:
+        await catch_up(db, now, config.webhook_outbox_chunk, passes=1)
+        outbound = (
+            Outbound(services.transport, max_requests=config.webhook_max_after_write)
+            if services.transport
+            else None
+        )
+        if outbound is not None:
+            await send_due(db, config, services, outbound, now, config.webhook_max_after_write)
+    except Exception as exc:  # noqa: BLE001 - background work: nobody to answer
+        emit("warning", "webhook sending after a write failed", error=str(exc))
