@@ -15,6 +15,7 @@ from tests.support.factories import export_job_body
 from tests.support.faults import World, assert_no_claimable_jobs
 from tests.support.hostile import VEO_PROBE, state
 from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+from tests.support.settings import BASE_URL
 from tests.support.webhooks import WEBHOOK_VARS, Subscriptions, receiver
 
 
@@ -96,10 +97,10 @@ def real_cursor(client: httpx.Client, veo_jobs: list[str]) -> str:
 
 # --- webhooks (test_webhooks*.py): a runtime of their own -------------------------------------
 @pytest.fixture(scope="session")
-def webhook_runtime(runtime: LocalRuntime | None) -> Iterator[LocalRuntime]:
+def webhook_runtime() -> Iterator[LocalRuntime]:
     """A local runtime with http to loopback allowed and a retry schedule of seconds (its own
     D1: its subscriptions, deliveries and injected faults touch no other test)."""
-    if runtime is None:
+    if BASE_URL:
         pytest.skip("needs a local runtime started with the webhook test settings")
     with local_runtime(vars={"API_TOKEN": TEST_TOKEN, **WEBHOOK_VARS}) as started:
         yield started
