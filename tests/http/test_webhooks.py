@@ -76,14 +76,22 @@ def test_bad_subscriptions_are_400_and_store_nothing(
     before = webhook_runtime.sql("SELECT count(*) AS n FROM webhook_subscriptions")
     answer = hooks_client.post("/api/webhooks", json=body)
     assert answer.status_code == 400, answer.text
-    assert answer.json()["error"]["code"] == "validation_error" and answer.json()["error"].get("field") == field
+    assert (
+        answer.json()["error"]["code"] == "validation_error" and answer.json()["error"].get("field") == field
+    )
     assert webhook_runtime.sql("SELECT count(*) AS n FROM webhook_subscriptions") == before
 
 
 def test_bad_changes_are_400_and_change_nothing(hooks_client: httpx.Client, made: list[str]) -> None:
     created = _create(hooks_client, made)
     path = f"/api/webhooks/{created['id']}"
-    for body in ({}, {"url": "https://192.168.0.1/x"}, {"disabled": "yes"}, {"events": ["nope.*"]}, {"id": "x"}):
+    for body in (
+        {},
+        {"url": "https://192.168.0.1/x"},
+        {"disabled": "yes"},
+        {"events": ["nope.*"]},
+        {"id": "x"},
+    ):
         assert hooks_client.patch(path, json=body).status_code == 400, body
     assert hooks_client.get(path).json()["updated_at"] == created["updated_at"]
 
@@ -94,7 +102,10 @@ def test_unknown_ids_and_filters(hooks_client: httpx.Client, made: list[str]) ->
     assert hooks_client.get("/api/webhooks/0193a000-0000-7000-8000-000000000000").status_code == 404
     deliveries = f"/api/webhooks/{created['id']}/deliveries"
     assert hooks_client.get(deliveries, params={"status": "lost"}).status_code == 400
-    assert hooks_client.get(deliveries, params={"status": "failed"}).json() == {"items": [], "next_cursor": None}
+    assert hooks_client.get(deliveries, params={"status": "failed"}).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     missing = f"{deliveries}/0193a000-0000-7000-8000-000000000000/retry"
     assert hooks_client.post(missing).status_code == 404
 

@@ -70,7 +70,9 @@ def test_410_disables_the_subscription_and_fails_the_delivery(
     retry = hooks_client.post(f"/api/webhooks/{sub['id']}/deliveries/{failed['id']}/retry")
     assert retry.status_code == 409 and retry.json()["error"]["code"] == "conflict"
     # Enabled again, it starts from the newest event: the cancel that happened meanwhile is not sent.
-    assert hooks_client.patch(f"/api/webhooks/{sub['id']}", json={"disabled": False}).json()["disabled"] is False
+    assert (
+        hooks_client.patch(f"/api/webhooks/{sub['id']}", json={"disabled": False}).json()["disabled"] is False
+    )
     run_cron(webhook_runtime.url)
     assert hooks.deliveries(sub["id"]) == [failed]
 

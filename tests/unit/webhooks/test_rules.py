@@ -71,12 +71,15 @@ def test_event_types_and_patterns() -> None:
     assert event_type("video", "status_changed") == "video.status_changed"  # a kind not listed yet
     assert matches(["*"], "video.status_changed")
     assert matches(["export_job.*"], "export_job.failed") and not matches(["export_job.*"], "video.created")
-    assert matches(["export_job.failed"], "export_job.failed") and not matches(["export_job.failed"], "export_job.f")
+    assert matches(["export_job.failed"], "export_job.failed") and not matches(
+        ["export_job.failed"], "export_job.f"
+    )
     assert parse_patterns(["export_job.*", "*", "export_job.*"]) == ["export_job.*", "*"]
 
 
 @pytest.mark.parametrize(
-    "value", [[], "export_job.*", ["export_job.complete"], ["nope.*"], ["Export_job.*"], ["a.b.c"], [1], ["*"] * 51]
+    "value",
+    [[], "export_job.*", ["export_job.complete"], ["nope.*"], ["Export_job.*"], ["a.b.c"], [1], ["*"] * 51],
 )
 def test_bad_event_lists_are_refused(value: object) -> None:
     with pytest.raises(ValidationError) as refused:

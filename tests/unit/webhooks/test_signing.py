@@ -26,7 +26,9 @@ def test_the_published_vector() -> None:
 
 def test_the_tests_own_verifier_accepts_the_vector_and_refuses_changes() -> None:
     headers = {"webhook-id": VECTOR_ID, "webhook-timestamp": str(VECTOR_TIMESTAMP)}
-    assert verify(VECTOR_SECRET, {**headers, "webhook-signature": VECTOR_SIGNATURE}, VECTOR_BODY, VECTOR_TIMESTAMP)
+    assert verify(
+        VECTOR_SECRET, {**headers, "webhook-signature": VECTOR_SIGNATURE}, VECTOR_BODY, VECTOR_TIMESTAMP
+    )
     for changed in (
         {**headers, "webhook-signature": VECTOR_SIGNATURE.replace("g0h", "g1h")},
         {**headers, "webhook-id": "msg_other", "webhook-signature": VECTOR_SIGNATURE},
