@@ -61,7 +61,8 @@ def test_1000_events_across_3_subscriptions(
     since = {s["id"]: newest for s in (everything, created, cancelled)}
     assert check_webhooks(webhook_runtime.sql, since=since, settled=True) == []
     rows = webhook_runtime.sql(
-        "SELECT subscription_id, status, attempts, id FROM webhook_deliveries WHERE subscription_id IN (?, ?, ?)",
+        "SELECT subscription_id, status, attempts, id FROM webhook_deliveries"
+        " WHERE subscription_id IN (?, ?, ?)",
         everything["id"],
         created["id"],
         cancelled["id"],
@@ -78,5 +79,5 @@ def test_1000_events_across_3_subscriptions(
         assert set(seen) <= {r["id"] for r in by_sub[sub["id"]]}
     retried = sum(1 for r in by_sub[cancelled["id"]] if r["attempts"] > 1)
     print(
-        f"\n{events} events in {writing:.1f} s of writes; {len(rows)} deliveries; {retried} retried after a 500"
+        f"\n{events} events, {writing:.1f} s of writes; {len(rows)} deliveries, {retried} retried after 500s"
     )

@@ -102,7 +102,7 @@ def test_the_retry_schedule() -> None:
 def _outcome(attempts: int, attempt: Attempt) -> dict[str, object]:
     delivery = {"id": "d", "subscription_id": "s", "attempts": attempts}
     statements = outcome_statements(delivery, attempt, 1_000, 2_000, RETRY_SCHEDULE, 0.5)
-    sql, params = statements[0]
+    _sql, params = statements[0]
     return {"params": params, "disables": len(statements) == 2}
 
 
