@@ -16,6 +16,8 @@ CREATE TABLE webhook_subscriptions (
 );
 -- The highest cursor, for the trigger below (one index probe per event inserted).
 CREATE INDEX webhook_subscriptions_by_cursor ON webhook_subscriptions (event_cursor);
+-- The live ones, laggards first (the outbox and the sender walk them).
+CREATE INDEX webhook_subscriptions_live ON webhook_subscriptions (disabled, event_cursor);
 
 CREATE TABLE webhook_deliveries (
   id               TEXT    NOT NULL PRIMARY KEY,     -- UUIDv7; the `webhook-id` of every attempt
@@ -23,7 +25,9 @@ CREATE TABLE webhook_deliveries (
   event_id         INTEGER NOT NULL,                 -- the job_events row it announces
   event_type       TEXT    NOT NULL,                 -- export_job.completed, ...
   body             TEXT    NOT NULL,                 -- the JSON sent, fixed when made
-  status           TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  -- An OR chain, not IN (…): D1 bills an IN list of three as a row read on every write.
+  status           TEXT    NOT NULL DEFAULT 'pending'
+                   CHECK (status = 'pending' OR status = 'delivered' OR status = 'failed'),
   attempts         INTEGER NOT NULL DEFAULT 0,
   next_attempt_at  INTEGER,                          -- while pending: due time, or the end of a send's lease
   last_attempt_at  INTEGER,
