@@ -82,7 +82,8 @@ def fill(export_job: str, veo_jobs: list[str]) -> Any:
     """`template` → a concrete path naming the live probe jobs."""
 
     def fill_path(template: str) -> str:
-        return template.replace("{job_id}", VEO_PROBE).replace("{id}", export_job)
+        filled = template.replace("{job_id}", VEO_PROBE).replace("{id}", export_job)
+        return filled.replace("{delivery_id}", "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e10")
 
     return fill_path
 

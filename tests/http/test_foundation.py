@@ -18,7 +18,11 @@ from tests.support.runtime import MIGRATIONS_DIR, LocalRuntime, local_runtime
 from tests.support.settings import ALLOWED_ORIGIN, TOKEN
 
 # Path parameters filled with plausible values: a VEO job id, an export job UUID.
-PATH_VALUES = {"job_id": "some-job", "id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e0f"}
+PATH_VALUES = {
+    "job_id": "some-job",
+    "id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e0f",
+    "delivery_id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e10",
+}
 
 
 def fill_path(template: str) -> str:

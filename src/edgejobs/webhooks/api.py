@@ -28,10 +28,12 @@ _EVENTS = {
     "maxItems": 50,
     "items": {"type": "string", "examples": list(known_names())[:4]},
     "description": "Event names (`export_job.completed`), patterns (`export_job.*`) or `*`.",
+    "examples": [["export_job.completed", "export_job.failed"]],
 }
 _URL = {
     "type": "string",
     "maxLength": MAX_URL_LENGTH,
+    "examples": ["https://hooks.example.com/edgejobs"],
     "description": "https:// to a public host, no credentials (http:// only to loopback, with "
     "WEBHOOK_ALLOW_HTTP=true).",
 }

@@ -96,18 +96,18 @@ async def delete_webhook(ctx: RequestContext, id: str) -> HttpResponse:
 
 
 async def list_deliveries(ctx: RequestContext, id: str) -> HttpResponse:
-    """A subscription's deliveries, newest first; `status` filters."""
-    subscription = await _subscription(ctx, id)
+    """A subscription's deliveries, newest first; `status` filters. The query is checked
+    before the subscription is looked up: a bad one is a 400 whatever the id."""
+    subscription_id = parse_id(id, "webhook")
     status = parse_status_filter(ctx.request.query)
-    scope = f"webhook-deliveries:{subscription['id']}:{status or ''}"
+    scope = f"webhook-deliveries:{subscription_id}:{status or ''}"
     page = page_request(ctx.request.query, scope, ctx.cursor_key, (str,))
+    await _subscription(ctx, subscription_id)
     after = page.after[0] if page.after else _ABOVE_ANY_ID
     if status is None:
-        rows = await ctx.db.all(LIST_DELIVERIES_SQL, subscription["id"], after, page.limit + 1)
+        rows = await ctx.db.all(LIST_DELIVERIES_SQL, subscription_id, after, page.limit + 1)
     else:
-        rows = await ctx.db.all(
-            LIST_DELIVERIES_BY_STATUS_SQL, subscription["id"], status, after, page.limit + 1
-        )
+        rows = await ctx.db.all(LIST_DELIVERIES_BY_STATUS_SQL, subscription_id, status, after, page.limit + 1)
     found = page_rows(rows, page, scope, ctx.cursor_key, lambda r: [r["id"]])
     return json_response(page_response(*found, render_delivery))
 
