@@ -29,6 +29,7 @@ SETTINGS = (
     Setting("webhook_max_per_run", 40),
     Setting("webhook_max_per_subscription", 10),
     Setting("webhook_max_after_write", 10),
+    Setting("webhook_quick_retry_seconds", 10),
     Setting("webhook_outbox_chunk", 100),
     Setting("webhook_recheck_seconds", 60),
     Setting("webhook_retention_seconds", 30 * DAY),

@@ -10,10 +10,12 @@ isolate's writes and by the cron meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Coroutine
 from typing import Any
 
+from ..core.clock import now_ms
 from ..core.config import Config
 from ..core.context import RequestContext
 from ..core.db import Database
@@ -21,7 +23,7 @@ from ..core.logs import emit
 from ..core.outbound import Outbound
 from ..core.services import Services, current
 from .outbox import live_subscriptions, make_deliveries
-from .sender import send_due
+from .sender import JITTER, send_due
 from .sql import ANY_LIVE_SUBSCRIPTION_SQL
 
 
@@ -69,15 +71,19 @@ async def after_write(ctx: RequestContext) -> Coroutine[Any, Any, None] | None:
 
 async def send_after_write(db: Database, config: Config, services: Services, now: int) -> None:
     """The events of the write (and any before it not yet made into deliveries) become
-    deliveries; the due ones are sent now. Failures are logged: the cron takes over."""
+    deliveries; the due ones are sent now. When the schedule's first step is short (5 s, at
+    most WEBHOOK_QUICK_RETRY_SECONDS), the attempts that failed are retried here once it has
+    passed: the cron runs only every few minutes. Failures are logged: the cron takes over."""
     try:
         await catch_up(db, now, config.webhook_outbox_chunk, passes=1)
-        outbound = (
-            Outbound(services.transport, max_requests=config.webhook_max_after_write)
-            if services.transport
-            else None
-        )
-        if outbound is not None:
-            await send_due(db, config, services, outbound, now, config.webhook_max_after_write)
+        if services.transport is None:
+            return
+        limit = config.webhook_max_after_write
+        outbound = Outbound(services.transport, max_requests=2 * limit)
+        counts = await send_due(db, config, services, outbound, now, limit)
+        first_step = config.webhook_retry_schedule[0]
+        if counts["failed_attempts"] and first_step <= config.webhook_quick_retry_seconds:
+            await asyncio.sleep(first_step * (1 + JITTER) + 0.05)
+            await send_due(db, config, services, outbound, now_ms(), limit)
     except Exception as exc:  # noqa: BLE001 - background work: nobody to answer
         emit("warning", "webhook sending after a write failed", error=str(exc))
