@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,13 @@ WEBHOOK_VARS = {
     "WEBHOOK_QUICK_RETRY_SECONDS": "0",  # retries come from the cron runs the tests trigger
 }
 TOLERANCE_SECONDS = 5 * 60
+
+# The Standard Webhooks specification's test vector (its reference libraries' tests).
+VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+VECTOR_TIMESTAMP = 1614265330
+VECTOR_BODY = b'{"test": 2432232314}'
+VECTOR_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
 class SignatureError(AssertionError):
@@ -54,8 +62,6 @@ def verify(secret: str, headers: dict[str, str], body: bytes, now: float | None 
     for candidate in signatures.split(" "):
         version, _, value = candidate.partition(",")
         if version == "v1" and hmac.compare_digest(value, expected):
-            import json
-
             parsed: dict[str, Any] = json.loads(body)
             return parsed
     raise SignatureError("no valid v1 signature")

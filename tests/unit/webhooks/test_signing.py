@@ -9,14 +9,14 @@ import base64
 from edgejobs.core.services import stdlib_hmac_sha256
 from edgejobs.webhooks.model import new_secret, secret_key
 from edgejobs.webhooks.signing import sign, signed_headers
-from tests.support.webhooks import verify
-
-# From the Standard Webhooks specification's reference libraries' tests.
-VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
-VECTOR_TIMESTAMP = 1614265330
-VECTOR_BODY = b'{"test": 2432232314}'
-VECTOR_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+from tests.support.webhooks import (
+    VECTOR_BODY,
+    VECTOR_ID,
+    VECTOR_SECRET,
+    VECTOR_SIGNATURE,
+    VECTOR_TIMESTAMP,
+    verify,
+)
 
 
 def test_the_published_vector() -> None:
