@@ -29,9 +29,10 @@ def runtime() -> Iterator[LocalRuntime | None]:
             "API_TOKEN": TEST_TOKEN,
             "CORS_ORIGINS": ALLOWED_ORIGIN,
             "JWT_SECRET": TEST_JWT_SECRET,
-            # Nobody subscribes to webhooks here: the isolate looks once, on its first write, so
-            # no later request makes an extra D1 call (the fault sweeps count calls).
-            "WEBHOOK_RECHECK_SECONDS": "0",
+            # Nobody subscribes to webhooks here: writes never look for subscriptions, so every
+            # request makes the same D1 calls each time (the fault sweeps count them). The
+            # webhooks tests run a runtime of their own.
+            "WEBHOOK_SEND_AFTER_WRITE": "false",
         }
     ) as rt:
         yield rt

@@ -28,6 +28,7 @@ SETTINGS = (
     Setting("webhook_retry_schedule", RETRY_SCHEDULE, retry_schedule),
     Setting("webhook_max_per_run", 40),
     Setting("webhook_max_per_subscription", 10),
+    Setting("webhook_send_after_write", True, boolean),
     Setting("webhook_max_after_write", 10),
     Setting("webhook_quick_retry_seconds", 10),
     Setting("webhook_outbox_chunk", 100),

@@ -61,6 +61,8 @@ async def after_write(ctx: RequestContext) -> Coroutine[Any, Any, None] | None:
     """After a request that wrote rows: the background work that makes its events'
     deliveries and sends them, or None when this isolate knows nobody is subscribed."""
     config = ctx.config
+    if not config.webhook_send_after_write:
+        return None  # the cron makes and sends every delivery
     if Presence.stale(config.webhook_recheck_seconds):
         row = await Database(ctx.db.binding).first(ANY_LIVE_SUBSCRIPTION_SQL)  # not the request's stats
         Presence.note(row is not None)

@@ -119,11 +119,17 @@ UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :now, update
 WHERE id = :id AND subscription_id = :subscription_id
 RETURNING *
 """
-# Finished deliveries past WEBHOOK_RETENTION_SECONDS, oldest first.
-OLDEST_FINISHED_DUE_SQL = """
-SELECT updated_at FROM webhook_deliveries INDEXED BY webhook_deliveries_finished
-WHERE status != 'pending' AND updated_at < ?1 ORDER BY updated_at LIMIT 1
+# One probe per cron run: is any subscription live, is any finished delivery past retention?
+ANYTHING_TO_DO_SQL = """
+SELECT
+  EXISTS (SELECT 1 FROM webhook_subscriptions INDEXED BY webhook_subscriptions_live WHERE disabled = 0)
+    AS live,
+  EXISTS (
+    SELECT 1 FROM webhook_deliveries INDEXED BY webhook_deliveries_finished
+    WHERE status != 'pending' AND updated_at < ?1
+  ) AS old
 """
+# Finished deliveries past WEBHOOK_RETENTION_SECONDS, oldest first.
 DELETE_FINISHED_SQL = """
 DELETE FROM webhook_deliveries WHERE id IN (
   SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_finished
