@@ -5,48 +5,37 @@ Nothing JS is touched at import: the JS globals are looked up once per isolate, 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
+
+from .globals import js_globals
 
 _MAX_KEYS = 64
 _keys: dict[bytes, Any] = {}  # raw key -> CryptoKey
-
-
-class _Js:
-    """The JS objects a signature needs, looked up once (each lookup crosses)."""
-
-    __slots__ = ("algorithm", "from_entries", "new_uint8_array", "subtle", "usages")
-
-    def __init__(self) -> None:
-        import js  # Pyodide's bridge to the JS globals
-        from pyodide.ffi import to_js
-
-        self.subtle = js.crypto.subtle
-        self.from_entries = js.Object.fromEntries
-        self.new_uint8_array = js.Uint8Array.new
-        self.algorithm = to_js({"name": "HMAC", "hash": "SHA-256"}, dict_converter=js.Object.fromEntries)
-        self.usages = to_js(["sign"])
-
-
-@cache
-def _globals() -> _Js:
-    return _Js()
+_algorithm: list[Any] = []  # the JS {name: "HMAC", hash: "SHA-256"}, made once
 
 
 def _bytes(data: bytes) -> Any:
-    array = _globals().new_uint8_array(len(data))
+    array = js_globals().new_uint8_array(len(data))
     array.assign(data)
     return array
 
 
+def _hmac() -> Any:
+    if not _algorithm:
+        js = js_globals()
+        _algorithm.append(js.to_js({"name": "HMAC", "hash": "SHA-256"}, dict_converter=js.from_entries))
+    return _algorithm[0]
+
+
 async def webcrypto_hmac_sha256(key: bytes, message: bytes) -> bytes:
     """`crypto.subtle.sign("HMAC", key, message)` with SHA-256: 32 bytes."""
-    js = _globals()
+    js = js_globals()
     crypto_key = _keys.get(key)
     if crypto_key is None:
-        crypto_key = await js.subtle.importKey("raw", _bytes(key), js.algorithm, False, js.usages)
+        usages = js.to_js(["sign"])
+        crypto_key = await js.subtle.importKey("raw", _bytes(key), _hmac(), False, usages)
         if len(_keys) >= _MAX_KEYS:
             _keys.clear()
         _keys[key] = crypto_key
-    signature = await js.subtle.sign(js.algorithm, crypto_key, _bytes(message))
+    signature = await js.subtle.sign(_hmac(), crypto_key, _bytes(message))
     return bytes(signature.to_bytes())
