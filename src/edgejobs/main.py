@@ -6,11 +6,12 @@ package (`<capability>/__init__.py`); adding one is one line here.
 
 from __future__ import annotations
 
-from . import exports, jobruns, maintenance, reports, service, stats, tokens, veo
+from . import exports, jobruns, maintenance, reports, service, stats, tokens, veo, webhooks
 from .core.app import App, Env
 from .core.capability import Registry
 from .core.clock import now_ms
 from .core.db import Database
+from .core.services import use
 from .maintenance.runs import RunRecord, run_maintenance
 
 REGISTRY = Registry(
@@ -23,6 +24,7 @@ REGISTRY = Registry(
         jobruns.CAPABILITY,
         reports.CAPABILITY,
         stats.CAPABILITY,
+        webhooks.CAPABILITY,
     ]
 )
 app = App(REGISTRY)
@@ -30,6 +32,7 @@ app = App(REGISTRY)
 
 async def run_scheduled(env: Env, cron: str) -> RunRecord:
     """The cron trigger: one bounded maintenance run of every capability's tasks."""
-    return await run_maintenance(
-        Database(env.db_binding), env.config(), cron or "manual", now_ms(), REGISTRY.tasks
-    )
+    with use(env.services):  # cron tasks that call out (webhooks) read them
+        return await run_maintenance(
+            Database(env.db_binding), env.config(), cron or "manual", now_ms(), REGISTRY.tasks
+        )

@@ -14,7 +14,9 @@ from tests.support.exports import Jobs
 from tests.support.factories import export_job_body
 from tests.support.faults import World, assert_no_claimable_jobs
 from tests.support.hostile import VEO_PROBE, state
-from tests.support.runtime import LocalRuntime
+from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+from tests.support.settings import BASE_URL
+from tests.support.webhooks import WEBHOOK_VARS, Subscriptions, receiver
 
 
 # --- export jobs (test_exports*.py) ----------------------------------------------------------
@@ -83,7 +85,8 @@ def fill(export_job: str, veo_jobs: list[str]) -> Any:
         path = (
             template.replace("{job_id}", VEO_PROBE).replace("{id}", export_job).replace("{type}", "framing")
         )
-        return path.replace("{report_type}", "hostile-probe").replace("{scheduled_date}", "2026-11-30")
+        path = path.replace("{report_type}", "hostile-probe").replace("{scheduled_date}", "2026-11-30")
+        return path.replace("{delivery_id}", "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e10")
 
     return fill_path
 
@@ -94,3 +97,33 @@ def real_cursor(client: httpx.Client, veo_jobs: list[str]) -> str:
     page = client.get("/api/veo/jobs", params={"limit": 1}).json()
     assert page["next_cursor"], page
     return str(page["next_cursor"])
+
+
+# --- webhooks (test_webhooks*.py): a runtime of their own -------------------------------------
+@pytest.fixture(scope="session")
+def webhook_runtime() -> Iterator[LocalRuntime]:
+    """A local runtime with http to loopback allowed and a retry schedule of seconds (its own
+    D1: its subscriptions, deliveries and injected faults touch no other test)."""
+    if BASE_URL:
+        pytest.skip("needs a local runtime started with the webhook test settings")
+    with local_runtime(vars={"API_TOKEN": TEST_TOKEN, **WEBHOOK_VARS}) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def hooks_client(webhook_runtime: LocalRuntime) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=webhook_runtime.url, headers={"authorization": f"Bearer {TEST_TOKEN}"}, timeout=60
+    ) as made:
+        yield made
+
+
+@pytest.fixture
+def hooks(hooks_client: httpx.Client) -> Iterator[Subscriptions]:
+    """A loopback receiver that verifies every signature, and this test's subscriptions."""
+    with receiver() as made:
+        subscriptions = Subscriptions(hooks_client, made)
+        try:
+            yield subscriptions
+        finally:
+            subscriptions.cleanup()

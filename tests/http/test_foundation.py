@@ -24,6 +24,7 @@ PATH_VALUES = {
     "type": "not-a-type",  # no configured type: a 404 (these tests must not pause a queue)
     "report_type": "nightly-report",
     "scheduled_date": "2026-11-30",
+    "delivery_id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e10",
 }
 
 

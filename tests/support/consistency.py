@@ -25,6 +25,9 @@ Maintenance runs (maintenance/)
   - every run is finished (`finished_at` ≥ `started_at`, counts a JSON object) unless its
     id is in `unfinished_runs_allowed`: a run whose last D1 call failed stays unfinished.
 
+Webhooks: see consistency_webhooks.py (every event a subscription's cursor has passed has
+exactly one delivery).
+
 `check(...)` returns findings (strings naming the row); `assert_consistent(...)` fails with
 them. Scope it to some VEO ids / export job ids, or leave a scope None for every row.
 """
@@ -41,6 +44,7 @@ from typing import Any
 
 from edgejobs.veo import model as veo_model
 from edgejobs.veo import sql as veo_sql
+from tests.support.consistency_webhooks import check_webhooks
 
 Sql = Callable[..., list[dict[str, Any]]]
 IN_CHUNK = 90  # D1 binds at most 100 parameters per statement
@@ -299,6 +303,7 @@ def check(
         *check_export(sql, export_ids),
         *check_idempotency_keys(sql, export_ids, keys_may_outlive_jobs=keys_may_outlive_jobs),
         *check_maintenance_runs(sql, unfinished_runs_allowed),
+        *check_webhooks(sql),
     ]
 
 

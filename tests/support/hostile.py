@@ -79,7 +79,10 @@ SELECT
   (SELECT count(*) FROM job_events) AS job_events,
   (SELECT count(*) FROM idempotency_keys) AS idempotency_keys,
   (SELECT count(*) FROM maintenance_runs) AS maintenance_runs,
-  (SELECT count(*) FROM export_queue_pauses) AS export_queue_pauses
+  (SELECT count(*) FROM export_queue_pauses) AS export_queue_pauses,
+  (SELECT count(*) FROM webhook_subscriptions) AS webhook_subscriptions,
+  (SELECT max(updated_at) FROM webhook_subscriptions) AS webhook_subscriptions_written,
+  (SELECT count(*) FROM webhook_deliveries) AS webhook_deliveries
 """
 
 
@@ -105,12 +108,14 @@ def minimal_body(method: str, template: str) -> dict[str, Any]:
     schema = request_body_schema(method, template)
 
     def example(prop: dict[str, Any]) -> Any:
+        if "examples" in prop:
+            return prop["examples"][0]
         if "enum" in prop:
             return prop["enum"][0]
         if "type" not in prop:
             return {"probe": True}  # any JSON value
         kind = prop["type"] if isinstance(prop["type"], str) else prop["type"][0]
-        return {"string": "probe", "integer": prop.get("minimum", 1), "boolean": True}[kind]
+        return {"string": "probe", "integer": prop.get("minimum", 1), "boolean": True, "array": []}[kind]
 
     return {name: example(schema["properties"][name]) for name in schema.get("required", [])}
 

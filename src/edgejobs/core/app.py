@@ -26,6 +26,7 @@ from .jwt import AsymmetricVerify
 from .logs import emit
 from .outbound import Transport
 from .routing import Router
+from .services import Services, use
 from .validation import check_query, clip
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -38,9 +39,10 @@ class Env:
     """The Worker's env as the app sees it: the D1 binding, and the settings (read when a
     request starts, within its error handling: a bad var is a logged 500, not a crash); and,
     from the platform, how to check RS256/ES256 signatures and how to reach other services
-    (`transport`, for the outbound seam: a JWKS here)."""
+    (`transport`, for the outbound seam: a JWKS here), and the invocation's other services
+    (core/services.py: the transport again, HMAC, `waitUntil`)."""
 
-    __slots__ = ("config", "db_binding", "fetch_json", "verify_signature")
+    __slots__ = ("config", "db_binding", "fetch_json", "services", "verify_signature")
 
     def __init__(
         self,
@@ -50,10 +52,12 @@ class Env:
         verify_signature: AsymmetricVerify | None = None,
         fetch_json: FetchJson | None = None,
         transport: Transport | None = None,
+        services: Services | None = None,
     ) -> None:
         self.db_binding = db_binding
         self.config = config
         self.verify_signature = verify_signature
+        self.services = services or Services(transport=transport)
         # One JWKS fetcher per invocation (an Env is made per request): `fetch_json` as given
         # (tests), else one through the outbound seam over `transport`.
         self.fetch_json = fetch_json or (jwks_fetcher(transport) if transport is not None else None)
@@ -87,7 +91,8 @@ class App:
         config: Config | None = None
         try:
             config = env.config()
-            response = await self._dispatch(request, env, config, stats, request_id, origin)
+            with use(env.services):
+                response = await self._dispatch(request, env, config, stats, request_id, origin)
         except ApiError as error:
             response = error_response(error)
         except Exception:  # noqa: BLE001 - the one place a crash becomes a 500
@@ -153,7 +158,29 @@ class App:
             await refuse_body(request)
         db = Database(env.db_binding, stats)
         ctx = RequestContext(request, config, db, request_id, now, principal, self.registry)
-        return await route.handler(ctx, **params)
+        response = await route.handler(ctx, **params)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and response.status < 400 and stats.rows_written:
+            await self._after_write(ctx, env)
+        return response
+
+    async def _after_write(self, ctx: RequestContext, env: Env) -> None:
+        """Each capability's follow-up to a request that wrote something (webhooks send the
+        deliveries its events made), handed to `waitUntil` to run after the response. A
+        follow-up never changes the answer: its failure is logged."""
+        for capability in self.registry.capabilities:
+            if capability.after_write is None:
+                continue
+            try:
+                background = await capability.after_write(ctx)
+            except Exception as exc:  # noqa: BLE001 - the change is committed; the answer stands
+                emit("error", "after-write step failed", capability=capability.name, error=str(exc))
+                continue
+            if background is None:
+                continue
+            if env.services.wait_until is None:
+                background.close()  # nowhere to run it: the cron sends instead
+            else:
+                env.services.wait_until(background)
 
     def _preflight(self, path: str) -> HttpResponse:
         methods = self.router.allowed_methods(path)

@@ -7,18 +7,26 @@ lists the capabilities: nothing else central changes when one is added.
         schemas=SCHEMAS,          # the OpenAPI component schemas its operations name
         tasks=(CronTask(...),),   # what it does on each cron run (chunk budget in chunks.py)
         settings=(Setting(...),), # its vars and secrets, with defaults
+        after_write=hook,         # optional: work to do after any request that wrote rows
     )
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .chunks import CronTask
 from .config import Setting, declare
 from .routing import Route
+
+if TYPE_CHECKING:
+    from .context import RequestContext
+
+AfterWrite = Callable[["RequestContext"], Awaitable[Coroutine[Any, Any, None] | None]]
+"""`await hook(ctx)` after a request that wrote rows answered (status < 400): quick checks in
+the request, and a coroutine to run after the response (`waitUntil`), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,7 @@ class Capability:
     schemas: Mapping[str, Any] = field(default_factory=dict)
     tasks: Sequence[CronTask] = ()
     settings: Sequence[Setting] = ()
+    after_write: AfterWrite | None = None
 
     def __post_init__(self) -> None:
         declare(self.settings)

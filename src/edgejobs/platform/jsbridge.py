@@ -19,9 +19,11 @@ from typing import Any
 from ..core.app import Env
 from ..core.config import config_from_json
 from ..core.http import HttpRequest, HttpResponse
+from ..core.services import Services, WaitUntil
 from .d1 import JsD1
 from .fetch import js_transport
 from .globals import js_globals
+from .hmac_sign import webcrypto_hmac_sha256
 from .webcrypto import verify_signature
 
 
@@ -45,8 +47,9 @@ def response_to_js(answer: HttpResponse) -> Any:
     return js.new_response(js.to_js(answer.body) if answer.body else None, init)
 
 
-def env_from_js(js_env: Any) -> Env:
-    """The app's view of a JS env: its D1 binding `DB`, and its settings read in one crossing."""
+def env_from_js(js_env: Any, wait_until: WaitUntil | None = None) -> Env:
+    """The app's view of a JS env: its D1 binding `DB`, and its settings read in one crossing;
+    `wait_until`: the event's `ctx.waitUntil`."""
     js = js_globals()
     settings = js.stringify(js_env, js.setting_names)
     return Env(
@@ -54,4 +57,5 @@ def env_from_js(js_env: Any) -> Env:
         lambda: config_from_json(settings),
         verify_signature=verify_signature,
         transport=js_transport,
+        services=Services(js_transport, webcrypto_hmac_sha256, wait_until),
     )
