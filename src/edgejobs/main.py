@@ -6,17 +6,19 @@ package (`<capability>/__init__.py`); adding one is one line here.
 
 from __future__ import annotations
 
-from . import exports, maintenance, service, tokens, veo
+from . import exports, maintenance, providers, service, tokens, veo
 from .core.app import App, Env
 from .core.capability import Registry
 from .core.clock import now_ms
 from .core.db import Database
+from .core.outbound import Outbound
 from .maintenance.runs import RunRecord, run_maintenance
 
 REGISTRY = Registry(
     [
         service.CAPABILITY,
         veo.CAPABILITY,
+        providers.CAPABILITY,  # before exports: a RunPod answer beats a lapsed lease
         exports.CAPABILITY,
         maintenance.CAPABILITY,
         tokens.CAPABILITY,
@@ -27,6 +29,7 @@ app = App(REGISTRY)
 
 async def run_scheduled(env: Env, cron: str) -> RunRecord:
     """The cron trigger: one bounded maintenance run of every capability's tasks."""
+    outbound = Outbound(env.transport) if env.transport is not None else None
     return await run_maintenance(
-        Database(env.db_binding), env.config(), cron or "manual", now_ms(), REGISTRY.tasks
+        Database(env.db_binding), env.config(), cron or "manual", now_ms(), REGISTRY.tasks, outbound
     )

@@ -40,7 +40,7 @@ class Env:
     from the platform, how to check RS256/ES256 signatures and how to reach other services
     (`transport`, for the outbound seam: a JWKS here)."""
 
-    __slots__ = ("config", "db_binding", "fetch_json", "verify_signature")
+    __slots__ = ("config", "db_binding", "fetch_json", "transport", "verify_signature")
 
     def __init__(
         self,
@@ -54,6 +54,7 @@ class Env:
         self.db_binding = db_binding
         self.config = config
         self.verify_signature = verify_signature
+        self.transport = transport  # the cron's outbound requests (provider syncs) go through it
         # One JWKS fetcher per invocation (an Env is made per request): `fetch_json` as given
         # (tests), else one through the outbound seam over `transport`.
         self.fetch_json = fetch_json or (jwks_fetcher(transport) if transport is not None else None)
@@ -141,7 +142,7 @@ class App:
             return self._preflight(request.path)
         principal = SERVICE_PRINCIPAL
         now = clock.now_ms()
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and not self.router.is_public(request.method, request.path):
             principal = await authenticate(
                 request, config, now_ms=now, fetch_json=env.fetch_json, verify_signature=env.verify_signature
             )
