@@ -34,23 +34,29 @@ _SAME_ATTEMPT = "AND runpod_job_id = :runpod_job_id"
 _SOURCE = "'source', 'runpod', 'runpod_job_id', runpod_job_id, 'runpod_status', :runpod_status"
 
 COMPLETE = machine.COMPLETE_ACTION._replace(
+    name="runpod_complete",
     runner_scoped=False,
     guard=_SAME_ATTEMPT,
     event_data=f"json_object('runner_id', runner_id, 'output_video_key', output_video_key, {_SOURCE})",
 )
 FAIL = machine.FAIL._replace(
+    name="runpod_fail",
     runner_scoped=False,
     guard=_SAME_ATTEMPT,
     event_data=f"""json_object({machine.RETRY_DATA_FIELDS}, 'runner_id', :runner_id,
         'retryable', json('true'), 'runpod_error', :runpod_error, {_SOURCE})""",
 )
 EXTEND_LEASE = machine.HEARTBEAT._replace(
+    name="runpod_extend_lease",
     runner_scoped=False,
     event="lease_extended",
     guard=_SAME_ATTEMPT,
     event_data=f"json_object('lease_expires_at', lease_expires_at, {_SOURCE})",
 )
-ACTIONS = (COMPLETE, FAIL, EXTEND_LEASE)
+# The machine these actions belong to, and the actions by name (so the SQL catalogue's plan
+# checks drive their statements like the exports' own).
+MACHINE = EXPORT_JOBS
+ACTIONS = {a.name: a for a in (COMPLETE, FAIL, EXTEND_LEASE)}
 
 
 def decide(answer: ProviderJob) -> tuple[states.Action, dict[str, Any], str]:
