@@ -14,7 +14,9 @@ from tests.support.exports import Jobs
 from tests.support.factories import export_job_body
 from tests.support.faults import World, assert_no_claimable_jobs
 from tests.support.hostile import VEO_PROBE, state
+from tests.support.providers import ProvidersWorld, providers_world
 from tests.support.runtime import LocalRuntime
+from tests.support.settings import BASE_URL
 
 
 # --- export jobs (test_exports*.py) ----------------------------------------------------------
@@ -91,3 +93,20 @@ def real_cursor(client: httpx.Client, veo_jobs: list[str]) -> str:
     page = client.get("/api/veo/jobs", params={"limit": 1}).json()
     assert page["next_cursor"], page
     return str(page["next_cursor"])
+
+
+# --- providers (test_providers_*.py): one runtime pointed at the loopback fakes -----------------
+@pytest.fixture(scope="session")
+def providers_session() -> Iterator[ProvidersWorld]:
+    if BASE_URL:
+        pytest.skip("needs a local runtime pointed at the loopback provider fakes (EDGEJOBS_BASE_URL is set)")
+    with providers_world() as world:
+        yield world
+
+
+@pytest.fixture
+def providers(providers_session: ProvidersWorld) -> Iterator[ProvidersWorld]:
+    """The providers' world, with nothing pending from an earlier test."""
+    providers_session.settle()
+    yield providers_session
+    providers_session.settle()

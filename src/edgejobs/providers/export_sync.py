@@ -21,7 +21,6 @@ from typing import Any
 
 from ..core import states
 from ..core.config import Config
-from ..core.db import Database
 from ..exports import machine
 from ..exports.machine import EXPORT_JOBS
 from ..exports.model import MAX_KEY_CHARS
@@ -31,7 +30,7 @@ RUNNER_FAILED = "runner_failed"  # RunPod ended the job without a result
 RUNNER_LOST = "runner_lost"  # RunPod no longer knows the job
 
 _SAME_ATTEMPT = "AND runpod_job_id = :runpod_job_id"
-_SOURCE = "'source', 'runpod', 'runpod_job_id', runpod_job_id, 'runpod_status', :runpod_status"
+_SOURCE = "'source', 'runpod', 'runpod_job_id', :runpod_job_id, 'runpod_status', :runpod_status"
 
 COMPLETE = machine.COMPLETE_ACTION._replace(
     name="runpod_complete",
@@ -73,19 +72,6 @@ def decide(answer: ProviderJob) -> tuple[states.Action, dict[str, Any], str]:
     error = RUNNER_LOST if answer.expired else RUNNER_FAILED
     values = {"error": error, "retryable": 1, "runpod_error": detail}
     return FAIL, values, "lost" if answer.expired else "failed"
-
-
-async def apply_answer(
-    db: Database, config: Config, now: int, job: Mapping[str, Any], answer: ProviderJob
-) -> tuple[str, dict[str, Any] | None]:
-    """Apply RunPod's answer about `answer.job_id` to the export job `job` (its `id`, and the
-    `runner_id` that held it, for the event): what it did (`completed`, `failed`, `lost`,
-    `extended`) and the changed row, or None when the job no longer carries that RunPod job in
-    `processing` (nothing was written)."""
-    action, values, outcome = decide(answer)
-    bound = bound_values(config, now, job, answer, values)
-    changed = await states.apply(db, EXPORT_JOBS, action, states.BY_ID, bound)
-    return outcome, (changed[0] if changed else None)
 
 
 def bound_values(

@@ -12,6 +12,7 @@ import hmac
 from typing import Any
 
 from ..core.context import RequestContext
+from ..core.db import Statement
 from ..core.errors import Unauthorized, ValidationError
 from ..core.http import HttpResponse, json_response
 from ..core.logs import emit
@@ -45,9 +46,10 @@ async def replicate_webhook(ctx: RequestContext) -> HttpResponse:
     if await ctx.db.first(SEEN_WEBHOOK_SQL, replicate.NAME, webhook_id) is not None:
         return acknowledged("ignored", reason="replayed")
     answer = mapped(replicate.map_prediction(parse_json(body)))
-    result = await apply(ctx, answer)
-    await ctx.db.execute(RECORD_WEBHOOK_SQL, replicate.NAME, webhook_id, ctx.now, ctx.now + WEBHOOK_ID_TTL_MS)
-    return result
+    expires = ctx.now + WEBHOOK_ID_TTL_MS
+    return await apply(
+        ctx, answer, [Statement(RECORD_WEBHOOK_SQL, (replicate.NAME, webhook_id, ctx.now, expires))]
+    )
 
 
 async def runpod_webhook(ctx: RequestContext, token: str) -> HttpResponse:
@@ -67,8 +69,10 @@ def mapped(answer: ProviderJob | Transient) -> ProviderJob:
     return answer
 
 
-async def apply(ctx: RequestContext, answer: ProviderJob) -> HttpResponse:
-    delivered = await deliver(ctx.db, ctx.config, ctx.now, answer)
+async def apply(
+    ctx: RequestContext, answer: ProviderJob, also: list[Statement] | None = None
+) -> HttpResponse:
+    delivered = await deliver(ctx.db, ctx.config, ctx.now, answer, also or [])
     if delivered is None:
         emit("info", "provider webhook for an unknown job", provider=answer.provider, job_id=answer.job_id)
         return acknowledged("ignored", reason="unknown_job")
