@@ -106,8 +106,9 @@ class FakeRunPod(_FakeProvider):
     def __init__(self, key: str = RUNPOD_KEY) -> None:
         super().__init__(key)
         self.forgotten: set[str] = set()
+        self.delay = 0.0  # seconds every /status answer waits (to see requests overlap)
         self.http.on("POST", "/v2/{endpoint}/run", self._run)
-        self.http.on("GET", "/v2/{endpoint}/status/{id}", self._status)
+        self.status_route = self.http.on("GET", "/v2/{endpoint}/status/{id}", self._status)
         self.http.on("POST", "/v2/{endpoint}/cancel/{id}", self._cancel)
 
     def put(self, job_id: str, status: str, output: Any = None, error: str | None = None) -> None:
@@ -145,8 +146,8 @@ class FakeRunPod(_FakeProvider):
         with self._lock:
             job = self.jobs.get(seen.params["id"])
         if job is None:
-            return Reply(status=404, json={"error": "request does not exist"})
-        return Reply(json=job)
+            return Reply(status=404, json={"error": "request does not exist"}, delay=self.delay)
+        return Reply(json=job, delay=self.delay)
 
     def _cancel(self, seen: Received) -> Reply:
         if (gate := self._gate(seen)) is not None:
