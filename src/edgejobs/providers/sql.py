@@ -15,10 +15,12 @@ WHERE rowid IN (SELECT rowid FROM provider_webhook_ids WHERE expires_at <= ?1 OR
 """
 
 # --- export jobs and their RunPod jobs -------------------------------------------------------
-# The processing export job carrying a RunPod job (RunPod's webhook names only its own id).
+# The export job carrying a RunPod job (RunPod's webhook names only its own id). Any status: a
+# job already finished with it answers "unchanged" (the action's compare-and-set needs
+# `processing`), not "unknown".
 EXPORT_JOB_BY_RUNPOD_JOB_SQL = """
 SELECT id, runner_id, runpod_job_id FROM export_jobs
-WHERE runpod_job_id = ?1 AND +status = 'processing'
+WHERE runpod_job_id = ?1
 LIMIT 1
 """
 # Enrol processing jobs that carry a RunPod job not yet tracked (or another one than tracked),

@@ -38,7 +38,8 @@ class Target(NamedTuple):
 async def apply_to_export_job(
     db: Database, config: Config, now: int, answer: ProviderJob, also: Sequence[Statement]
 ) -> str | None:
-    """The processing export job carrying this RunPod job, if any, takes the answer."""
+    """The export job carrying this RunPod job, if any, takes the answer (it changes only a
+    job still `processing` with it)."""
     job = await db.first(EXPORT_JOB_BY_RUNPOD_JOB_SQL, answer.job_id)
     if job is None:
         return None
