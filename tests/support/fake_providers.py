@@ -235,14 +235,14 @@ class FakeReplicate(_FakeProvider):
 
 
 def signed_webhook(
-    body: dict[str, Any],
+    body: dict[str, Any] | bytes,
     secret: str = REPLICATE_WEBHOOK_SECRET,
     webhook_id: str | None = None,
     timestamp: int | None = None,
 ) -> tuple[dict[str, str], bytes]:
     """A Replicate webhook delivery (Standard Webhooks), signed as Replicate signs it: the
-    headers and the raw body to POST."""
-    raw = json.dumps(body).encode()
+    headers and the raw body to POST (`body` as JSON, or bytes sent as they are)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     webhook_id = webhook_id or f"msg_{time.time_ns():x}{next(_serial)}"
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     key = base64.b64decode(secret.removeprefix("whsec_"))

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from ..core.context import RequestContext
+from ..core.context import JSON_TYPES, RequestContext
 from ..core.db import Statement
-from ..core.errors import Unauthorized, ValidationError
+from ..core.errors import Unauthorized, UnsupportedMediaType, ValidationError
 from ..core.http import HttpResponse, json_response
 from ..core.logs import emit
 from ..core.validation import parse_json
@@ -45,7 +45,7 @@ async def replicate_webhook(ctx: RequestContext) -> HttpResponse:
         raise Unauthorized(f"The webhook signature is not valid: {exc}.") from None
     if await ctx.db.first(SEEN_WEBHOOK_SQL, replicate.NAME, webhook_id) is not None:
         return acknowledged("ignored", reason="replayed")
-    answer = mapped(replicate.map_prediction(parse_json(body)))
+    answer = mapped(replicate.map_prediction(json_body(ctx, body)))
     expires = ctx.now + WEBHOOK_ID_TTL_MS
     return await apply(
         ctx, answer, [Statement(RECORD_WEBHOOK_SQL, (replicate.NAME, webhook_id, ctx.now, expires))]
@@ -60,7 +60,17 @@ async def runpod_webhook(ctx: RequestContext, token: str) -> HttpResponse:
     if not hmac.compare_digest(token.encode(), expected.encode()):
         raise Unauthorized("The RunPod webhook URL's token is not valid.")
     body = await ctx.body(WEBHOOK_BODY_LIMIT)
-    return await apply(ctx, mapped(runpod.map_job(parse_json(body))))
+    return await apply(ctx, mapped(runpod.map_job(json_body(ctx, body))))
+
+
+def json_body(ctx: RequestContext, body: bytes) -> Any:
+    """The body as strict JSON, sent as application/json (415 otherwise)."""
+    media_type = (ctx.request.header("content-type") or "").split(";")[0].strip().lower()
+    if media_type not in JSON_TYPES:
+        raise UnsupportedMediaType(
+            f"The webhook body must be sent as application/json, not {media_type or 'no content type'}."
+        )
+    return parse_json(body)
 
 
 def mapped(answer: ProviderJob | Transient) -> ProviderJob:
