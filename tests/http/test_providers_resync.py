@@ -140,7 +140,9 @@ def test_racing_a_runners_own_complete_exactly_one_wins(providers: ProvidersWorl
         put_answer(providers, job, "COMPLETED")
     with ThreadPoolExecutor(7) as pool:
         cron = pool.submit(providers.cron)
-        answers = list(pool.map(lambda j: complete(providers.client, j["id"], j["runner_id"]), jobs))
+        answers = list(
+            pool.map(lambda j: complete(providers.client, j["id"], j["runner_id"], j["lease_id"]), jobs)
+        )
         cron.result()
     for job, answer in zip(jobs, answers, strict=True):
         history = events(providers.client, job["id"])
@@ -162,7 +164,9 @@ def test_a_job_handed_to_another_runpod_job_is_not_touched_by_the_old_answer(
     new_runpod_job = "rp-second-attempt"
     providers.runpod.put(new_runpod_job, "IN_PROGRESS")
     assert (
-        heartbeat(providers.client, job["id"], job["runner_id"], runpod_job_id=new_runpod_job).status_code
+        heartbeat(
+            providers.client, job["id"], job["runner_id"], job["lease_id"], runpod_job_id=new_runpod_job
+        ).status_code
         == 200
     )
     providers.make_checks_due()

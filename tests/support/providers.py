@@ -42,11 +42,11 @@ class ProvidersWorld:
         a heartbeat), and RunPod's job in `runpod_status` (None: RunPod never heard of it)."""
         created = create_export_job(self.client, project_id=77, **job)
         runner = f"runner-{secrets.token_hex(4)}"
-        claim_job(self.client, created["id"], runner)
+        lease_id = claim_job(self.client, created["id"], runner)["lease_id"]
         runpod_job_id = f"rp-{secrets.token_hex(6)}-u1"
         if runpod_status is not None:
             self.runpod.put(runpod_job_id, runpod_status)
-        answer = heartbeat(self.client, created["id"], runner, runpod_job_id=runpod_job_id)
+        answer = heartbeat(self.client, created["id"], runner, lease_id, runpod_job_id=runpod_job_id)
         assert answer.status_code == 200, answer.text
         return {**answer.json(), "runner_id": runner}
 

@@ -30,7 +30,8 @@ RUNNER_FAILED = "runner_failed"  # RunPod ended the job without a result
 RUNNER_LOST = "runner_lost"  # RunPod no longer knows the job
 
 _SAME_ATTEMPT = "AND runpod_job_id = :runpod_job_id"
-_SOURCE = "'source', 'runpod', 'runpod_job_id', :runpod_job_id, 'runpod_status', :runpod_status"
+_SOURCE = """'source', 'runpod', 'runpod_job_id', :runpod_job_id, 'runpod_status', :runpod_status,
+    'lease_id', lease_id"""
 
 COMPLETE = machine.COMPLETE_ACTION._replace(
     name="runpod_complete",
