@@ -63,7 +63,8 @@ async def resync_export_jobs(db: Database, config: Config, now: int, budget: Bud
     jobs = min(requests, (budget.remaining - OVERHEAD_STATEMENTS) // STATEMENTS_PER_JOB)
     if jobs <= 0 or not budget.spend(2):
         return TaskOutcome(more=True)
-    await db.run(named(ENROL_CHECKS_SQL, {"now": now, "wait_ms": MIN_WAIT_MS, "limit": jobs}))
+    enrol = {"now": now, "wait_ms": MIN_WAIT_MS, "limit": budget.chunk_rows}  # one chunk per run
+    await db.run(named(ENROL_CHECKS_SQL, enrol))
     due = await db.all(DUE_CHECKS_SQL, now, jobs + 1)
     more = len(due) > jobs
     due = due[:jobs]
