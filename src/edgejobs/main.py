@@ -6,11 +6,12 @@ package (`<capability>/__init__.py`); adding one is one line here.
 
 from __future__ import annotations
 
-from . import exports, jobruns, maintenance, reports, service, stats, tokens, veo, webhooks
+from . import exports, jobruns, maintenance, providers, reports, service, stats, tokens, veo, webhooks
 from .core.app import App, Env
 from .core.capability import Registry
 from .core.clock import now_ms
 from .core.db import Database
+from .core.outbound import Outbound
 from .core.services import use
 from .maintenance.runs import RunRecord, run_maintenance
 
@@ -18,6 +19,7 @@ REGISTRY = Registry(
     [
         service.CAPABILITY,
         veo.CAPABILITY,
+        providers.CAPABILITY,  # before exports: a RunPod answer beats a lapsed lease
         exports.CAPABILITY,
         maintenance.CAPABILITY,
         tokens.CAPABILITY,
@@ -32,7 +34,8 @@ app = App(REGISTRY)
 
 async def run_scheduled(env: Env, cron: str) -> RunRecord:
     """The cron trigger: one bounded maintenance run of every capability's tasks."""
+    outbound = Outbound(env.transport) if env.transport is not None else None
     with use(env.services):  # cron tasks that call out (webhooks) read them
         return await run_maintenance(
-            Database(env.db_binding), env.config(), cron or "manual", now_ms(), REGISTRY.tasks
+            Database(env.db_binding), env.config(), cron or "manual", now_ms(), REGISTRY.tasks, outbound
         )

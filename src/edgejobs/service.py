@@ -13,6 +13,7 @@ from .core.openapi import build_document, json_content, ref
 from .core.routing import Route
 from .maintenance.api import RUN_SCHEMA
 from .maintenance.runs import LAST_RUN_SQL, render_run
+from .providers.sql import OLDEST_DUE_CHECK_SQL
 
 LAST_MIGRATION_SQL = "SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1"
 
@@ -22,10 +23,17 @@ async def health(ctx: RequestContext) -> HttpResponse:
     try:
         migration = await ctx.db.first(LAST_MIGRATION_SQL)
         last_run = await ctx.db.first(LAST_RUN_SQL)
+        oldest_check = await ctx.db.first(OLDEST_DUE_CHECK_SQL)
     except (DatabaseError, DatabaseUnavailable) as exc:
         reason = "no migrations applied" if "no such table" in str(exc) else "unavailable"
         return json_response(
-            {"status": "error", "database": reason, "schema_version": None, "last_maintenance_run": None},
+            {
+                "status": "error",
+                "database": reason,
+                "schema_version": None,
+                "last_maintenance_run": None,
+                "provider_sync_lag_seconds": None,
+            },
             503,
             {"retry-after": "5"},
         )
@@ -35,18 +43,32 @@ async def health(ctx: RequestContext) -> HttpResponse:
             "database": "ok",
             "schema_version": migration["name"].removesuffix(".sql") if migration else None,
             "last_maintenance_run": render_run(last_run) if last_run else None,
+            "provider_sync_lag_seconds": sync_lag(oldest_check, ctx.now),
         }
     )
 
 
+def sync_lag(oldest_check: dict[str, Any] | None, now: int) -> int | None:
+    """How long the most overdue provider check has waited past its time (0: none overdue;
+    None: nothing is being synced)."""
+    if oldest_check is None:
+        return None
+    return max(0, now - oldest_check["next_check_at"]) // 1000
+
+
 HEALTH_SCHEMA = {
     "type": "object",
-    "required": ["status", "database", "schema_version", "last_maintenance_run"],
+    "required": ["status", "database", "schema_version", "last_maintenance_run", "provider_sync_lag_seconds"],
     "properties": {
         "status": {"type": "string", "enum": ["ok", "error"]},
         "database": {"type": "string"},
         "schema_version": {"type": ["string", "null"]},
         "last_maintenance_run": {"anyOf": [RUN_SCHEMA, {"type": "null"}]},
+        "provider_sync_lag_seconds": {
+            "type": ["integer", "null"],
+            "description": "Seconds the most overdue provider check (export jobs resynced with RunPod) "
+            "has waited past its time; null when nothing is being synced.",
+        },
     },
 }
 

@@ -14,6 +14,7 @@ from tests.support.exports import Jobs
 from tests.support.factories import export_job_body
 from tests.support.faults import World, assert_no_claimable_jobs
 from tests.support.hostile import VEO_PROBE, state
+from tests.support.providers import ProvidersWorld, providers_world
 from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
 from tests.support.settings import BASE_URL
 from tests.support.webhooks import WEBHOOK_VARS, Subscriptions, receiver
@@ -127,3 +128,20 @@ def hooks(hooks_client: httpx.Client) -> Iterator[Subscriptions]:
             yield subscriptions
         finally:
             subscriptions.cleanup()
+
+
+# --- providers (test_providers_*.py): one runtime pointed at the loopback fakes -----------------
+@pytest.fixture(scope="session")
+def providers_session() -> Iterator[ProvidersWorld]:
+    if BASE_URL:
+        pytest.skip("needs a local runtime pointed at the loopback provider fakes (EDGEJOBS_BASE_URL is set)")
+    with providers_world() as world:
+        yield world
+
+
+@pytest.fixture
+def providers(providers_session: ProvidersWorld) -> Iterator[ProvidersWorld]:
+    """The providers' world, with nothing pending from an earlier test."""
+    providers_session.settle()
+    yield providers_session
+    providers_session.settle()

@@ -12,13 +12,15 @@ import httpx
 import pytest
 
 from edgejobs.main import REGISTRY
-from tests.support.hostile import JSON, OPERATIONS, WITH_BODY, assert_refused, minimal_body, op_id
+from tests.support.hostile import JSON, OPERATIONS, PUBLIC, WITH_BODY, assert_refused, minimal_body, op_id
 from tests.support.runtime import TEST_JWT_SECRET
 from tests.support.tokens import mint, public_pem, rsa_key
 
 API_OPERATIONS = [op for op in OPERATIONS if op[1].startswith("/api/")]
 USER_OPERATIONS = [(r.method, r.template) for r in REGISTRY.routes if r.users]
-SERVICE_OPERATIONS = [op for op in API_OPERATIONS if op not in USER_OPERATIONS]
+# (Public routes take no bearer token at all: a provider's webhook answers 401 to any caller
+# without the provider's signature or token, user or not.)
+SERVICE_OPERATIONS = [op for op in API_OPERATIONS if op not in USER_OPERATIONS and op not in PUBLIC]
 
 
 def hostile_user_tokens() -> list[tuple[str, str]]:

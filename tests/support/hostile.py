@@ -26,9 +26,13 @@ VEO_PROBE = "hostile-probe"  # a live VEO job the tests try (and fail) to change
 # `served_document` test checks that the two agree).
 OPERATIONS = [(route.method, route.template) for route in REGISTRY.routes]
 PATHS = sorted({template for _, template in OPERATIONS})
-WITH_BODY = [(r.method, r.template) for r in REGISTRY.routes if "requestBody" in r.operation]
+# Public /api/ routes (a provider's webhook) check their callers themselves, before anything
+# else: every hostile request without the provider's signature or token is a 401 there. Their
+# own hostile cases, with and without credentials: tests/http/test_providers_hostile.py.
+PUBLIC = {(r.method, r.template) for r in REGISTRY.routes if r.public}
+WITH_BODY = [(r.method, r.template) for r in REGISTRY.routes if "requestBody" in r.operation and not r.public]
 WITHOUT_BODY = [(r.method, r.template) for r in REGISTRY.routes if "requestBody" not in r.operation]
-WITH_PATH_ID = [(m, t) for m, t in OPERATIONS if "{" in t]
+WITH_PATH_ID = [(m, t) for m, t in OPERATIONS if "{" in t and (m, t) not in PUBLIC]
 
 
 LISTS = [

@@ -137,7 +137,7 @@ def test_every_sql_literal_in_the_source_is_in_a_checked_statement() -> None:
         ("SELECT * FROM veo_jobs WHERE mode = ?", "full scan of veo_jobs"),
         ("SELECT * FROM job_events WHERE data = ?", "full scan of job_events"),
         ("DELETE FROM veo_job_data WHERE length(data) > ?", "full scan of veo_job_data"),
-        ("UPDATE export_jobs SET progress = 0 WHERE runpod_job_id = ?", "full scan of export_jobs"),
+        ("UPDATE export_jobs SET progress = 0 WHERE output_video_key = ?", "full scan of export_jobs"),
         ("SELECT * FROM export_jobs WHERE project_id = ? ORDER BY updated_at DESC LIMIT 50", "temp B-tree"),
         ("SELECT job_id FROM veo_jobs ORDER BY updated_at DESC", "whole index of veo_jobs without a LIMIT"),
         ("SELECT * FROM maintenance_runs WHERE trigger = ?", "maintenance_runs without a LIMIT"),

@@ -42,7 +42,7 @@ class Env:
     (`transport`, for the outbound seam: a JWKS here), and the invocation's other services
     (core/services.py: the transport again, HMAC, `waitUntil`)."""
 
-    __slots__ = ("config", "db_binding", "fetch_json", "services", "verify_signature")
+    __slots__ = ("config", "db_binding", "fetch_json", "services", "transport", "verify_signature")
 
     def __init__(
         self,
@@ -58,6 +58,7 @@ class Env:
         self.config = config
         self.verify_signature = verify_signature
         self.services = services or Services(transport=transport)
+        self.transport = transport  # the cron's outbound requests (provider syncs) go through it
         # One JWKS fetcher per invocation (an Env is made per request): `fetch_json` as given
         # (tests), else one through the outbound seam over `transport`.
         self.fetch_json = fetch_json or (jwks_fetcher(transport) if transport is not None else None)
@@ -146,7 +147,7 @@ class App:
             return self._preflight(request.path)
         principal = SERVICE_PRINCIPAL
         now = clock.now_ms()
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and not self.router.is_public(request.method, request.path):
             principal = await authenticate(
                 request, config, now_ms=now, fetch_json=env.fetch_json, verify_signature=env.verify_signature
             )

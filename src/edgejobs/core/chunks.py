@@ -14,23 +14,31 @@ from typing import NamedTuple
 
 from .config import Config
 from .db import Database
+from .outbound import Outbound
 
 
 class Budget:
-    """How much one run may do: statements and wall time; rows per statement."""
+    """How much one run may do: statements and wall time; rows per statement; and, when the
+    run may call other services, its one `Outbound` (its request budget, shared by every task)."""
 
-    __slots__ = ("chunk_rows", "deadline", "max_statements", "statements")
+    __slots__ = ("chunk_rows", "deadline", "max_statements", "outbound", "statements")
 
-    def __init__(self, chunk_rows: int, max_statements: int, deadline: float) -> None:
+    def __init__(
+        self, chunk_rows: int, max_statements: int, deadline: float, outbound: Outbound | None = None
+    ) -> None:
         self.chunk_rows = chunk_rows
         self.max_statements = max_statements
         self.deadline = deadline  # time.monotonic() value
         self.statements = 0  # spent so far
+        self.outbound = outbound  # None: this run makes no outbound requests
 
     @classmethod
-    def lasting(cls, chunk_rows: int, max_statements: int, milliseconds: int) -> Budget:
+    def lasting(
+        cls, chunk_rows: int, max_statements: int, milliseconds: int, outbound: Outbound | None = None
+    ) -> Budget:
         """A budget of `max_statements` (at least 1) over the next `milliseconds`."""
-        return cls(max(1, chunk_rows), max(1, max_statements), time.monotonic() + milliseconds / 1000)
+        deadline = time.monotonic() + milliseconds / 1000
+        return cls(max(1, chunk_rows), max(1, max_statements), deadline, outbound)
 
     def spend(self, statements: int = 1) -> bool:
         """Take `statements` (e.g. every statement of one batch) from the budget; False, taking
@@ -51,7 +59,7 @@ class Budget:
     def share(self, statements: int) -> Budget:
         """A sub-budget of at most `statements` of what is left (same chunk size and deadline);
         hand it back with `settle`."""
-        return Budget(self.chunk_rows, min(statements, self.remaining), self.deadline)
+        return Budget(self.chunk_rows, min(statements, self.remaining), self.deadline, self.outbound)
 
     def settle(self, share: Budget) -> None:
         self.statements += share.statements

@@ -130,7 +130,10 @@ def build_document(routes: list[Route], schemas: dict[str, Any]) -> dict[str, An
         for response in responses.values():
             response["headers"] = {**COMMON_HEADERS, **response.get("headers", {})}
         errors = ["400", "405", "500", "503"]
-        if route.template.startswith("/api/"):
+        if route.public:
+            errors.append("401")  # the route checks its callers itself
+            operation["security"] = []
+        elif route.template.startswith("/api/"):
             errors.append("401")
             if not route.users:
                 errors.append("403")

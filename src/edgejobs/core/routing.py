@@ -31,6 +31,7 @@ class Route:
         "method",
         "operation",
         "param_names",
+        "public",
         "query_names",
         "segments",
         "takes_body",
@@ -56,6 +57,9 @@ class Route:
         self.takes_body = "requestBody" in self.operation
         # `x-user-tokens: true`: a user token may call it too (else only the service token).
         self.users = bool(self.operation.get("x-user-tokens"))
+        # `x-public: true`: an `/api/` route that checks its callers itself (a provider's signed
+        # webhook), so no bearer token is asked for.
+        self.public = bool(self.operation.get("x-public"))
 
     def __repr__(self) -> str:
         return f"Route({self.method} {self.template})"
@@ -102,6 +106,10 @@ class Router:
                 f"{method} is not allowed here; allowed: {allow}.", headers={"allow": allow}
             )
         raise NotFound(f"No route matches {path}.")
+
+    def is_public(self, method: str, path: str) -> bool:
+        """Whether `method path` is a public route (False when nothing matches it)."""
+        return any(route.public and route.method == method for route, _ in self._candidates(path))
 
     def allowed_methods(self, path: str) -> list[str]:
         return sorted({route.method for route, _ in self._candidates(path)})

@@ -17,6 +17,7 @@ from ..core.clock import iso_ms, now_ms
 from ..core.config import Config
 from ..core.db import Database
 from ..core.logs import emit
+from ..core.outbound import Outbound
 
 
 class RunRecord:
@@ -44,19 +45,28 @@ FINISH_RUN_SQL = "UPDATE maintenance_runs SET finished_at = ?, counts = ?, more 
 
 
 async def run_maintenance(
-    db: Database, config: Config, trigger: str, now: int, tasks: Sequence[CronTask]
+    db: Database,
+    config: Config,
+    trigger: str,
+    now: int,
+    tasks: Sequence[CronTask],
+    outbound: Outbound | None = None,
 ) -> RunRecord:
     """Run every task within one budget and record the run.
 
     Two passes: first every task gets an equal share of the statement budget, so a large
     backlog in one task (100k expired VEO jobs) cannot starve the others (a stuck lease
     waiting for recovery); then what is left goes, in order, to tasks that still have work.
-    A failing task is recorded and the others still run; the next run continues."""
+    A failing task is recorded and the others still run; the next run continues. `outbound`:
+    the run's outbound HTTP (one per run), handed to the tasks in their budget."""
     record = RunRecord(trigger=trigger, started_at=now)
     row = await db.first(INSERT_RUN_SQL, trigger, now)
     record.id = row["id"] if row else None
     budget = Budget.lasting(
-        config.maintenance_chunk_rows, config.maintenance_max_statements, config.maintenance_time_budget_ms
+        config.maintenance_chunk_rows,
+        config.maintenance_max_statements,
+        config.maintenance_time_budget_ms,
+        outbound,
     )
     errors: dict[str, str] = {}
     pending = list(tasks)

@@ -8,6 +8,7 @@ import pytest
 
 from edgejobs.core.chunks import Budget, delete_due_in_chunks, delete_in_chunks, repeat_in_chunks
 from edgejobs.core.db import Database
+from edgejobs.core.outbound import Outbound
 from tests.support.fake_d1 import FakeD1
 
 
@@ -84,3 +85,13 @@ async def test_delete_due_in_chunks_probes_first_when_there_is_room(db: Database
     no_room = Budget(5, 1, float("inf"))
     await delete_due_in_chunks(db, no_room, PROBE_DUE, DELETE_DUE, 1)
     assert no_room.statements == 1  # straight to a chunk: no room for a probe besides
+
+
+def test_a_run_hands_its_one_outbound_to_every_share() -> None:
+    async def never(*args: object) -> tuple[int, dict[str, str], bytes]:  # pragma: no cover
+        raise AssertionError("nothing is sent")
+
+    outbound = Outbound(never, log=None)
+    budget = Budget.lasting(chunk_rows=10, max_statements=5, milliseconds=60_000, outbound=outbound)
+    assert budget.share(2).outbound is outbound and budget.share(2).share(1).outbound is outbound
+    assert Budget(10, 5, float("inf")).outbound is None  # a run that calls no service

@@ -88,3 +88,16 @@ async def test_request_body_is_read_once_and_kept() -> None:
     assert await request.read_body() == b"{}"
     assert await request.read_body() == b"{}"
     assert len(calls) == 1
+
+
+def test_public_routes_are_known_by_method_and_path() -> None:
+    public = Router(
+        [
+            Route("POST", "/api/hooks/{token}", _handler, {"x-public": True}),
+            Route("GET", "/api/hooks/{token}", _handler),
+        ]
+    )
+    assert public.is_public("POST", "/api/hooks/abc")
+    assert not public.is_public("GET", "/api/hooks/abc")  # the same path, another method
+    assert not public.is_public("POST", "/api/hooks/abc/more")  # nothing matches
+    assert not router().is_public("GET", "/api/things")

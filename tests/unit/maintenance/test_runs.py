@@ -5,6 +5,7 @@ import pytest
 from edgejobs.core.chunks import Budget, CronTask, TaskOutcome, repeat_in_chunks
 from edgejobs.core.config import Config
 from edgejobs.core.db import Database
+from edgejobs.core.outbound import Outbound
 from edgejobs.maintenance.runs import run_maintenance
 from tests.support.fake_d1 import FakeD1
 
@@ -67,3 +68,19 @@ async def test_a_failing_task_is_recorded_and_the_others_run(db: Database) -> No
     record = await run_maintenance(db, config(), "cron", 0, [CronTask("broken", broken), CronTask("t", task)])
     assert record.counts["t"] == 3
     assert record.error == "broken: boom" and record.more is True
+
+
+async def test_the_runs_outbound_reaches_every_task(db: Database) -> None:
+    async def never(*args: object) -> tuple[int, dict[str, str], bytes]:  # pragma: no cover
+        raise AssertionError("nothing is sent")
+
+    seen: list[object] = []
+
+    async def task(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
+        seen.append(budget.outbound)
+        return TaskOutcome()
+
+    outbound = Outbound(never, log=None)
+    await run_maintenance(db, config(), "test", 0, [CronTask("a", task), CronTask("b", task)], outbound)
+    await run_maintenance(db, config(), "test", 0, [CronTask("c", task)])
+    assert seen == [outbound, outbound, None]

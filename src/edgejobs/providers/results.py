@@ -1,0 +1,153 @@
+"""What a provider said about one job, in the service's own words.
+
+Every adapter call ends in one of three typed outcomes:
+
+- `ProviderJob`: the provider answered about the job. Its `status` is the neutral one
+  (`queued`, `in_progress`, `completed`, `failed`, `cancelled`); `raw_status` keeps the
+  provider's word. A job the provider no longer keeps (a 404 after its retention) is a
+  `ProviderJob` too: `failed`, error code `provider_expired`, `expired=True`. Final.
+- `Transient`: no usable answer this time (timeout, connection failure, 429, 5xx, a body that
+  is not JSON or not a job). Nothing is known; ask again later (`retry_after` seconds when the
+  provider said how long).
+- `Refused`: the provider answered with a 4xx other than 404/429 (bad key, invalid input, a
+  job it will not cancel). Final for a submission (the video fails); for a status check the
+  job's state is still unknown, so callers reschedule it.
+
+`OutboundBudgetExhausted` is not an outcome: it propagates, so a cron run stops and leaves the
+rest to the next one.
+
+See docs/providers.md for the mapping tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.outbound import OutboundError, OutboundResponse, OutboundTimeout
+
+QUEUED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED = (
+    "queued",
+    "in_progress",
+    "completed",
+    "failed",
+    "cancelled",
+)
+STATUSES = (QUEUED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED)
+FINISHED = (COMPLETED, FAILED, CANCELLED)
+
+PROVIDER_EXPIRED = "provider_expired"  # the provider no longer keeps the job (404)
+PROVIDER_FAILED = "provider_failed"  # the provider ran the job and it failed
+PROVIDER_TIMED_OUT = "provider_timed_out"  # the provider gave up on the job (RunPod TIMED_OUT)
+
+MAX_MESSAGE = 1000  # a provider's error message is clipped to this many characters
+
+
+@dataclass(frozen=True)
+class ProviderJob:
+    """The provider's answer about one job, mapped."""
+
+    provider: str
+    job_id: str
+    status: str
+    raw_status: str
+    progress: int | None = None
+    file_url: str | None = None
+    error: dict[str, str] | None = None
+    output: Any = None  # the provider's output as it sent it
+    expired: bool = False  # a 404: the provider no longer keeps this job
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+@dataclass(frozen=True)
+class Transient:
+    """No usable answer; ask again later."""
+
+    reason: str  # timeout, connection, rate_limited, server_error, invalid_answer
+    message: str
+    status: int | None = None  # the HTTP status, when there was one
+    retry_after: float | None = None  # seconds, from a 429's or 503's Retry-After
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The provider refused the request (a 4xx other than 404 and 429)."""
+
+    status: int
+    message: str
+
+
+Outcome = ProviderJob | Transient | Refused
+
+
+def failure_outcome(exc: OutboundError) -> Transient:
+    """A request that got no answer."""
+    if isinstance(exc, OutboundTimeout):
+        return Transient("timeout", str(exc))
+    return Transient("connection", str(exc))
+
+
+def refusal_or_transient(response: OutboundResponse) -> Transient | Refused:
+    """An answer that is not a job: 429 and 5xx are transient, any other status a refusal."""
+    message = error_message(response)
+    if response.status == 429 or response.status >= 500:
+        reason = "rate_limited" if response.status == 429 else "server_error"
+        return Transient(reason, message, response.status, retry_after(response.headers.get("retry-after")))
+    return Refused(response.status, message)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (only the delta-seconds form; a date is ignored)."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return float(int(value.strip()))
+
+
+def error_message(response: OutboundResponse) -> str:
+    """The provider's own words about a refusal: `detail`, `error` or `message` of a JSON
+    body, else the start of the body, else the status."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.body[:200].decode("utf-8", "replace").strip()
+        return text or f"HTTP {response.status}"
+    if isinstance(body, dict):
+        for key in ("detail", "error", "message", "title"):
+            if isinstance(body.get(key), str) and body[key]:
+                return clip(body[key])
+    return f"HTTP {response.status}"
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def failed_error(code: str, message: object, fallback: str) -> dict[str, str]:
+    """The `error` of a failed job: the provider's message if it gave one."""
+    text = message if isinstance(message, str) and message.strip() else fallback
+    return {"code": code, "message": clip(text)}
+
+
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def first_url(output: Any) -> str | None:
+    """The output if it is a URL string, else the first URL string found in it (lists in
+    order, objects in key order, depth first)."""
+    if isinstance(output, str):
+        return output if _URL.match(output) else None
+    children = output.values() if isinstance(output, dict) else output if isinstance(output, list) else ()
+    for child in children:
+        found = first_url(child)
+        if found:
+            return found
+    return None
+
+
+def is_id(value: Any) -> bool:
+    """A provider job id we can put in a URL path: 1–200 URL-safe characters."""
+    return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._:-]{1,200}", value) is not None

@@ -1,0 +1,102 @@
+"""What the providers' HTTP tests share: a local runtime whose provider base URLs point at the
+loopback fakes, and export jobs a runner has handed to RunPod."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.support.cron import run_cron
+from tests.support.exports import claim_job, heartbeat
+from tests.support.factories import create_export_job
+from tests.support.fake_providers import (
+    REPLICATE_TOKEN,
+    REPLICATE_WEBHOOK_SECRET,
+    RUNPOD_ENDPOINT,
+    RUNPOD_KEY,
+    FakeReplicate,
+    FakeRunPod,
+)
+from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+
+RUNPOD_WEBHOOK_TOKEN = "runpod-hook-" + "t" * 24
+MAX_PER_RUN = 12  # PROVIDER_SYNC_MAX_PER_RUN in these tests
+
+
+@dataclass
+class ProvidersWorld:
+    runtime: LocalRuntime
+    client: httpx.Client  # the service token
+    anon: httpx.Client  # no credentials (webhooks are public)
+    runpod: FakeRunPod
+    replicate: FakeReplicate
+
+    def running_export_job(self, runpod_status: str | None = "IN_PROGRESS", **job: Any) -> dict[str, Any]:
+        """A processing export job whose runner handed it to RunPod (its `runpod_job_id` sent in
+        a heartbeat), and RunPod's job in `runpod_status` (None: RunPod never heard of it)."""
+        created = create_export_job(self.client, project_id=77, **job)
+        runner = f"runner-{secrets.token_hex(4)}"
+        lease_id = claim_job(self.client, created["id"], runner)["lease_id"]
+        runpod_job_id = f"rp-{secrets.token_hex(6)}-u1"
+        if runpod_status is not None:
+            self.runpod.put(runpod_job_id, runpod_status)
+        answer = heartbeat(self.client, created["id"], runner, lease_id, runpod_job_id=runpod_job_id)
+        assert answer.status_code == 200, answer.text
+        return {**answer.json(), "runner_id": runner}
+
+    def cron(self) -> dict[str, Any]:
+        """One scheduled run; the run as recorded."""
+        run_cron(self.runtime.url)
+        runs = self.client.get("/api/maintenance/runs", params={"limit": 1}).json()["items"]
+        return runs[0]
+
+    def checks(self) -> dict[str, dict[str, Any]]:
+        rows = self.runtime.sql("SELECT * FROM export_runpod_checks")
+        return {row["job_id"]: row for row in rows}
+
+    def make_checks_due(self) -> None:
+        self.runtime.sql("UPDATE export_runpod_checks SET next_check_at = ?", now_ms() - 1)
+
+    def settle(self) -> None:
+        """No check pending from an earlier test: every processing job cancelled, every check
+        row gone, no fault left scripted."""
+        self.runpod.clear_faults()
+        for row in self.runtime.sql("SELECT id FROM export_jobs WHERE status IN ('pending', 'processing')"):
+            self.client.post(f"/api/export-jobs/{row['id']}/cancel")
+        self.runtime.sql("DELETE FROM export_runpod_checks")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@contextmanager
+def providers_world() -> Iterator[ProvidersWorld]:
+    with FakeRunPod() as runpod, FakeReplicate() as replicate:
+        settings = {
+            "API_TOKEN": TEST_TOKEN,
+            "RUNPOD_API_BASE": runpod.url,
+            "RUNPOD_API_KEY": RUNPOD_KEY,
+            "RUNPOD_EXPORT_ENDPOINT": RUNPOD_ENDPOINT,
+            "RUNPOD_WEBHOOK_TOKEN": RUNPOD_WEBHOOK_TOKEN,
+            "REPLICATE_API_BASE": replicate.url,
+            "REPLICATE_API_TOKEN": REPLICATE_TOKEN,
+            "REPLICATE_WEBHOOK_SECRET": REPLICATE_WEBHOOK_SECRET,
+            "PROVIDER_TIMEOUT_SECONDS": "1",
+            "PROVIDER_SYNC_MAX_PER_RUN": str(MAX_PER_RUN),
+            "MAINTENANCE_MAX_STATEMENTS": "400",
+        }
+        with (
+            local_runtime(vars=settings) as rt,
+            httpx.Client(
+                base_url=rt.url, headers={"authorization": f"Bearer {TEST_TOKEN}"}, timeout=60
+            ) as client,
+            httpx.Client(base_url=rt.url, timeout=60) as anon,
+        ):
+            yield ProvidersWorld(rt, client, anon, runpod, replicate)
