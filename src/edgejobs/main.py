@@ -6,7 +6,7 @@ package (`<capability>/__init__.py`); adding one is one line here.
 
 from __future__ import annotations
 
-from . import exports, maintenance, service, tokens, veo
+from . import exports, maintenance, service, tokens, veo, videos
 from .core.app import App, Env
 from .core.capability import Registry
 from .core.clock import now_ms
@@ -20,6 +20,7 @@ REGISTRY = Registry(
         exports.CAPABILITY,
         maintenance.CAPABILITY,
         tokens.CAPABILITY,
+        videos.CAPABILITY,
     ]
 )
 app = App(REGISTRY)
