@@ -42,8 +42,10 @@ class User:
     def headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.token}"}
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.anon.request(method, path, headers=self.headers, **kwargs)
+    def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return self.anon.request(method, path, headers={**self.headers, **(headers or {})}, **kwargs)
 
     def create(self, **fields: Any) -> httpx.Response:
         return self.request("POST", "/api/videos", json=video_body(**fields))

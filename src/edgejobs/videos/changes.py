@@ -145,9 +145,7 @@ async def remix_video(ctx: RequestContext, id: str) -> HttpResponse:
     statements += states.transition_statements(VIDEOS, machine.REMIXED, machine.ONE_VIDEO, remixed)
     results = await ctx.db.batch(statements)
     created = results[-4].first()
-    if created is None:
-        if not results[-2].rows:  # the source changed meanwhile (deleted)
-            raise not_found(video_id)
+    if created is None:  # the charge was refused: nothing was written
         raise await quota_exceeded(ctx.db, charge, ctx.config, ctx.now)
     return video_response(created, 201, {"location": f"/api/videos/{created['id']}"})
 

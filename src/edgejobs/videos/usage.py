@@ -31,8 +31,8 @@ def _utc_start(year: int, month: int) -> int:
 
 
 def next_month_start(epoch_ms: int) -> int:
-    year, month = time.gmtime(epoch_ms // 1000)[:2]
-    return _utc_start(year + 1, 1) if month == 12 else _utc_start(year, month + 1)
+    """The first millisecond of the UTC month after the instant's."""
+    return period_end(period_of(epoch_ms))
 
 
 class Charge(NamedTuple):
@@ -84,8 +84,15 @@ class Quota(NamedTuple):
         }
 
 
+def period_end(period: str) -> int:
+    """The first millisecond after a month ('2026-11' → 2026-12-01T00:00:00Z)."""
+    year, month = map(int, period.split("-"))
+    return _utc_start(year + 1, 1) if month == 12 else _utc_start(year, month + 1)
+
+
 def quota_of(user_id: str, row: Mapping[str, Any] | None, config: Config, now: int) -> Quota:
-    """The user's quota this month, from their usage row (None: never charged)."""
+    """The user's quota this month, from their usage row (None: never charged). A row already
+    in a later month (a request that read the clock just before the turn) is shown as it is."""
     period = period_of(now)
     current = row is not None and row["period"] >= period
     videos_limit = config.quota_videos_per_month
@@ -93,6 +100,7 @@ def quota_of(user_id: str, row: Mapping[str, Any] | None, config: Config, now: i
     if row is not None:
         videos_limit = row["videos_limit"] if row["videos_limit"] is not None else videos_limit
         cents_limit = row["cents_limit"] if row["cents_limit"] is not None else cents_limit
+        period = max(period, row["period"])
     return Quota(
         user_id,
         period,
@@ -100,7 +108,7 @@ def quota_of(user_id: str, row: Mapping[str, Any] | None, config: Config, now: i
         videos_limit,
         row["cents_used"] if current and row else 0,
         cents_limit,
-        next_month_start(now),
+        period_end(period),
     )
 
 
