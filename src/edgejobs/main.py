@@ -6,7 +6,7 @@ package (`<capability>/__init__.py`); adding one is one line here.
 
 from __future__ import annotations
 
-from . import exports, maintenance, service, tokens, veo, videos
+from . import exports, generations, maintenance, service, tokens, veo, videos
 from .core.app import App, Env
 from .core.capability import Registry
 from .core.clock import now_ms
@@ -21,6 +21,7 @@ REGISTRY = Registry(
         maintenance.CAPABILITY,
         tokens.CAPABILITY,
         videos.CAPABILITY,
+        generations.CAPABILITY,
     ]
 )
 app = App(REGISTRY)

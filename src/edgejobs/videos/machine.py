@@ -37,6 +37,12 @@ VIDEOS = Machine("videos", "video", "video", STATUSES)
 # One video by id; its event only if the status changed (start on a video in progress).
 ONE_VIDEO = Rows("id = :id", "id = :id", one_row=True)
 ONE_VIDEO_MOVED = Rows("id = :id", "id = :id AND previous_status <> status", one_row=True)
+# The videos of one generation (at most 10), and of the generations one import made.
+GENERATION_VIDEOS = Rows("generation_id = :generation_id", "generation_id = :generation_id")
+IMPORTED_VIDEOS = Rows(
+    "generation_id IN (SELECT value FROM json_each(:generation_ids))",
+    "generation_id IN (SELECT value FROM json_each(:generation_ids))",
+)
 
 # Only a video not deleted, and (`:scope`, a user token's `sub`) only the caller's own.
 # The remix's create charged the new video's owner (the statement before, in its batch).

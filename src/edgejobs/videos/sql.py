@@ -72,11 +72,11 @@ SELECT ' all', :period, :units, :cents, :units, :now
 WHERE {CHARGED}
 ON CONFLICT (owner) DO UPDATE SET {_ROLL_OVER}
 """
-_VIDEO_COLUMNS = """id, user_id, generation_id, model, status, progress, prompt, seconds, size, quality,
+VIDEO_COLUMNS = """id, user_id, generation_id, model, status, progress, prompt, seconds, size, quality,
   input, metadata, remixed_from, provider, provider_job_id, cost_cents, period, charged, created_at,
   updated_at, transition_id"""
 INSERT_VIDEO_SQL = f"""
-INSERT INTO videos ({_VIDEO_COLUMNS})
+INSERT INTO videos ({VIDEO_COLUMNS})
 SELECT :id, :user_id, NULL, :model, 'queued', 0, :prompt, :seconds, :size, :quality,
   :input, :metadata, :remixed_from, :provider, :provider_job_id, :cost_cents, :period, 1, :now,
   :now, :transition_id
