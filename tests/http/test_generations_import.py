@@ -98,7 +98,7 @@ def test_the_browsers_own_objects(user: User, client: httpx.Client) -> None:
 def test_bad_items_are_reported_by_index_and_never_block_the_others(user: User) -> None:
     good = session_id()
     items: list[Any] = [
-        "not an object",
+        {"generationId": "only this"},
         {**just_paid(session_id()), "videoCount": 11},
         {**just_paid(session_id()), "createdAt": "yesterday"},
         {**just_paid(session_id()), "status": "done"},

@@ -78,7 +78,10 @@ SELECT
   (SELECT max(updated_at) FROM export_jobs) AS export_jobs_written,
   (SELECT count(*) FROM job_events) AS job_events,
   (SELECT count(*) FROM idempotency_keys) AS idempotency_keys,
-  (SELECT count(*) FROM maintenance_runs) AS maintenance_runs
+  (SELECT count(*) FROM maintenance_runs) AS maintenance_runs,
+  (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM videos) AS videos,
+  (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM video_usage) AS video_usage,
+  (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM generations) AS generations
 """
 
 
@@ -107,7 +110,8 @@ def minimal_body(method: str, template: str) -> dict[str, Any]:
         if "enum" in prop:
             return prop["enum"][0]
         kind = prop["type"] if isinstance(prop["type"], str) else prop["type"][0]
-        return {"string": "probe", "integer": prop.get("minimum", 1), "boolean": True}[kind]
+        return {"string": "probe", "integer": prop.get("minimum", 1), "boolean": True, "array": [],
+                "object": {}}[kind]  # fmt: skip
 
     return {name: example(schema["properties"][name]) for name in schema.get("required", [])}
 

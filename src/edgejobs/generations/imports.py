@@ -42,7 +42,11 @@ VIDEO_KEYS = {"fileId", "url", "thumbnailUrl", "status"}
 
 def _items(body: Mapping[str, Any]) -> list[Any]:
     items = body.get("items")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
+    if (
+        not isinstance(items, list)
+        or not 1 <= len(items) <= MAX_ITEMS
+        or not all(isinstance(item, dict) for item in items)
+    ):  # the envelope is checked whole; what each object holds is reported by index
         raise ValidationError(f"Field 'items' must be a list of 1 to {MAX_ITEMS} objects.", field="items")
     return items
 

@@ -174,6 +174,7 @@ async def download_video(ctx: RequestContext, id: str) -> HttpResponse:
 
 async def list_video_events(ctx: RequestContext, id: str) -> HttpResponse:
     video_id = parse_video_id(id)
+    page = await events_page(ctx.db, ctx.request.query, ctx.cursor_key, VIDEOS.kind, video_id)  # 400s first
     if await ctx.db.first(GET_VIDEO_SQL, video_id, owner_of(ctx.principal, {}).scope) is None:
         raise not_found(video_id)
-    return json_response(await events_page(ctx.db, ctx.request.query, ctx.cursor_key, VIDEOS.kind, video_id))
+    return json_response(page)
