@@ -50,7 +50,16 @@ SELECT
       ORDER BY job_id)) AS veo_jobs,
   (SELECT count(*) || ':' || coalesce(sum(length(data)), 0) FROM veo_job_data) AS veo_job_data,
   (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || count(finished_at) FROM maintenance_runs)
-    AS maintenance_runs
+    AS maintenance_runs,
+  (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
+     (SELECT id || '/' || transition_id || '/' || updated_at AS v FROM videos ORDER BY id)) AS videos,
+  (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
+     (SELECT owner || '/' || period || '/' || videos_used || '/' || cents_used || '/' || queued || '/'
+        || in_progress || '/' || completed || '/' || failed || '/' || cancelled || '/' || archived AS v
+      FROM video_usage ORDER BY owner)) AS video_usage,
+  (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
+     (SELECT generation_id || '/' || status || '/' || updated_at AS v FROM generations
+      ORDER BY generation_id)) AS generations
 """
 
 

@@ -61,10 +61,11 @@ async def create_generation(ctx: RequestContext) -> HttpResponse:
         event_after_change(VIDEOS.table, GENERATION_VIDEOS.event_where, values),
     ]
     results = await ctx.db.batch(statements)
-    if results[2].rows:
-        row = await ctx.db.first(GET_GENERATION_SQL, generation_id, None)
-        assert row is not None
-        return _generation_response(row, 201)
+    if results[2].rows:  # answered from the batch itself: a lost answer after it is a retry's 200
+        videos = sorted(results[3].rows, key=lambda video: str(video["id"]))
+        for video in videos:
+            video["error"] = None
+        return _generation_response({**results[2].rows[0], "videos": json.dumps(videos)}, 201)
     existing = await ctx.db.first(GET_GENERATION_SQL, generation_id, None)
     if existing is None:
         raise await quota_exceeded(ctx.db, charge, ctx.config, ctx.now)

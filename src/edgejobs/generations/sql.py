@@ -25,6 +25,7 @@ SELECT value, :user_id, :generation_id, :model, 'queued', 0, :prompt, :seconds, 
   :input, :metadata, NULL, :provider, NULL, :cost_cents, :period, 1, :now, :now, :transition_id
 FROM json_each(:video_ids)
 WHERE {CHARGED}
+RETURNING id, provider_job_id, status, progress, file_url, thumbnail_url, error
 """
 
 # A generation with its videos (oldest first) as one JSON column.
