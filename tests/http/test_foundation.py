@@ -18,7 +18,12 @@ from tests.support.runtime import MIGRATIONS_DIR, LocalRuntime, local_runtime
 from tests.support.settings import ALLOWED_ORIGIN, TOKEN
 
 # Path parameters filled with plausible values: a VEO job id, an export job UUID.
-PATH_VALUES = {"job_id": "some-job", "id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e0f"}
+PATH_VALUES = {
+    "job_id": "some-job",
+    "id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e0f",
+    "user_id": "some-user",
+    "file_id": "some-file",
+}
 
 
 def fill_path(template: str) -> str:
