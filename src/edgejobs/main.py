@@ -6,7 +6,20 @@ package (`<capability>/__init__.py`); adding one is one line here.
 
 from __future__ import annotations
 
-from . import exports, jobruns, maintenance, providers, reports, service, stats, tokens, veo, webhooks
+from . import (
+    exports,
+    generations,
+    jobruns,
+    maintenance,
+    providers,
+    reports,
+    service,
+    stats,
+    tokens,
+    veo,
+    videos,
+    webhooks,
+)
 from .core.app import App, Env
 from .core.capability import Registry
 from .core.clock import now_ms
@@ -23,6 +36,8 @@ REGISTRY = Registry(
         exports.CAPABILITY,
         maintenance.CAPABILITY,
         tokens.CAPABILITY,
+        videos.CAPABILITY,
+        generations.CAPABILITY,
         jobruns.CAPABILITY,
         reports.CAPABILITY,
         stats.CAPABILITY,

@@ -26,6 +26,8 @@ PATH_VALUES = {
     "scheduled_date": "2026-11-30",
     "delivery_id": "0190f2e4-1b2c-7d3e-8f40-5a6b7c8d9e10",
     "token": "some-token",
+    "user_id": "some-user",
+    "file_id": "some-file",
 }
 
 

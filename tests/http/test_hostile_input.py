@@ -152,7 +152,8 @@ def field_abuse_cases() -> list[tuple[tuple[str, str], str, Any]]:
             if "integer" in kinds:
                 values: list[Any] = [10**400, -(10**30), 1.0, 1.5, True, "1", [1]]
             elif "string" in kinds:
-                values = ["a\x00b", "x" * 10_240, " \t\n ", 1, True, {}, ["probe"]]
+                too_long = "x" * (prop.get("maxLength", 10_239) + 1)  # past the field's own limit
+                values = ["a\x00b", too_long, " \t\n ", 1, True, {}, ["probe"]]
             elif "boolean" in kinds:
                 values = [0, 1, "true", []]
             elif "array" in kinds:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -50,9 +52,28 @@ HOSTILE_IDS = [
 ]
 
 
+# A user id is any `sub` a token may carry (1-128 visible ASCII, `../x` and `*` included): those
+# routes are held to the ids no user can have below (test_hostile_user_id_is_refused).
+RECORD_IDS = [(m, t) for m, t in WITH_PATH_ID if "{user_id}" not in t]
+USER_ID_ROUTES = [(m, t) for m, t in WITH_PATH_ID if "{user_id}" in t]
+NO_USER_IDS = [
+    raw for raw in HOSTILE_IDS if not re.fullmatch(r"[\x21-\x7e]{1,128}", unquote(raw, errors="replace"))
+]
+
+
+@pytest.mark.usefixtures("ledger")
+@pytest.mark.parametrize("raw_id", NO_USER_IDS, ids=lambda raw: raw[:30])
+@pytest.mark.parametrize("operation", USER_ID_ROUTES, ids=op_id)
+def test_hostile_user_id_is_refused(client: httpx.Client, operation: tuple[str, str], raw_id: str) -> None:
+    method, template = operation
+    body = json.dumps({"videos_limit": 1}).encode() if method == "PUT" else None
+    response = client.request(method, template.replace("{user_id}", raw_id), content=body, headers=JSON)
+    assert_refused(response, (400, 404))
+
+
 @pytest.mark.usefixtures("ledger")
 @pytest.mark.parametrize("raw_id", HOSTILE_IDS, ids=lambda raw: raw[:30])
-@pytest.mark.parametrize("operation", WITH_PATH_ID, ids=op_id)
+@pytest.mark.parametrize("operation", RECORD_IDS, ids=op_id)
 def test_hostile_path_id_is_refused(client: httpx.Client, operation: tuple[str, str], raw_id: str) -> None:
     method, template = operation
     path = template.replace("{job_id}", raw_id).replace("{id}", raw_id)
@@ -163,7 +184,9 @@ def test_duplicate_query_parameter_is_400(
     route = next(r for r in REGISTRY.routes if (r.method, r.template) == operation)
     values = {"limit": "5", "cursor": real_cursor, "confirm": "all", "status": "pending", "video_id": "v",
               "project_id": "1", "type": "overlay", "user_id": "u", "ready": "true",
-              "since": "2026-11-01", "until": "2026-11-30"}  # fmt: skip
+              "since": "2026-11-01", "until": "2026-11-30", "model": "sora-2", "generation_id": "g",
+              "created_after": "2026-01-01T00:00:00Z", "created_before": "2026-01-02T00:00:00Z",
+              "archived": "true", "ids": "f1"}  # fmt: skip
     for param in route.operation.get("parameters", []):
         if param["in"] != "query":
             continue

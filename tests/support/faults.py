@@ -52,7 +52,15 @@ SELECT
   (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || count(finished_at) FROM maintenance_runs)
     AS maintenance_runs,
   (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
-     (SELECT type || '@' || paused_at AS v FROM export_queue_pauses ORDER BY type)) AS export_queue_pauses
+     (SELECT type || '@' || paused_at AS v FROM export_queue_pauses ORDER BY type)) AS export_queue_pauses,
+     (SELECT id || '/' || transition_id || '/' || updated_at AS v FROM videos ORDER BY id)) AS videos,
+  (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
+     (SELECT owner || '/' || period || '/' || videos_used || '/' || cents_used || '/' || queued || '/'
+        || in_progress || '/' || completed || '/' || failed || '/' || cancelled || '/' || archived AS v
+      FROM video_usage ORDER BY owner)) AS video_usage,
+  (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
+     (SELECT generation_id || '/' || status || '/' || updated_at AS v FROM generations
+      ORDER BY generation_id)) AS generations
 """
 
 

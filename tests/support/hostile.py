@@ -86,7 +86,10 @@ SELECT
   (SELECT count(*) FROM export_queue_pauses) AS export_queue_pauses,
   (SELECT count(*) FROM webhook_subscriptions) AS webhook_subscriptions,
   (SELECT max(updated_at) FROM webhook_subscriptions) AS webhook_subscriptions_written,
-  (SELECT count(*) FROM webhook_deliveries) AS webhook_deliveries
+  (SELECT count(*) FROM webhook_deliveries) AS webhook_deliveries,
+  (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM videos) AS videos,
+  (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM video_usage) AS video_usage,
+  (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM generations) AS generations
 """
 
 
@@ -119,7 +122,8 @@ def minimal_body(method: str, template: str) -> dict[str, Any]:
         if "type" not in prop:
             return {"probe": True}  # any JSON value
         kind = prop["type"] if isinstance(prop["type"], str) else prop["type"][0]
-        return {"string": "probe", "integer": prop.get("minimum", 1), "boolean": True, "array": []}[kind]
+        return {"string": "probe", "integer": prop.get("minimum", 1), "boolean": True, "array": [],
+                "object": {}}[kind]  # fmt: skip
 
     return {name: example(schema["properties"][name]) for name in schema.get("required", [])}
 

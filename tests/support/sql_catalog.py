@@ -185,6 +185,24 @@ def _machines() -> list[tuple[states.Machine, list[states.Action]]]:
     return found
 
 
+def _home(kind: states.Machine) -> str:
+    """The capability package that declares a machine ("exports.")."""
+    return next(
+        module.__name__.removeprefix("edgejobs.").split(".")[0] + "."
+        for module in app_modules()
+        for name in _defined_names(module)
+        if getattr(module, name) is kind
+    )
+
+
+def _selectors_for(kind: states.Machine) -> dict[str, states.Rows]:
+    """The row selectors a machine's records can be picked by: core's (by id, by ids) and those
+    declared in the machine's own capability (another's selectors name its own columns)."""
+    return {
+        name: rows for name, rows in _selectors().items() if name.startswith(("core.states.", _home(kind)))
+    }
+
+
 def _condition_fragments() -> dict[str, str]:
     """Module-level WHERE conditions (`*_SQL` strings that are not statements) and every
     row selector's conditions: what the code hands to the event builders as `where`."""
@@ -202,13 +220,9 @@ def _condition_fragments() -> dict[str, str]:
     return found
 
 
-def _tables() -> list[str]:
-    return sorted({machine.table for machine, _actions in _machines()})
-
-
 def drive_transition_sql() -> Iterator[SqlStatement]:
     for kind, actions in _machines():
-        for action, (name, rows) in itertools.product(actions, _selectors().items()):
+        for action, (name, rows) in itertools.product(actions, _selectors_for(kind).items()):
             yield SqlStatement(
                 f"core.states.transition_sql({kind.table}, {action.name}, {name})",
                 states.transition_sql(kind, action, rows),
@@ -235,8 +249,15 @@ def drive_claimable() -> Iterator[SqlStatement]:
 
 
 def drive_event_after_change() -> Iterator[SqlStatement]:
-    data = {"NULL"} | {a.event_data for _machine, actions in _machines() for a in actions}
-    for table, (name, rows), expression in itertools.product(_tables(), _selectors().items(), sorted(data)):
+    for kind, actions in _machines():
+        yield from _events_after_change(kind, actions)
+
+
+def _events_after_change(kind: states.Machine, actions: list[states.Action]) -> Iterator[SqlStatement]:
+    """A machine's event INSERTs: by each of its selectors, with each of its actions' data."""
+    data = {"NULL"} | {a.event_data for a in actions}
+    table = kind.table
+    for (name, rows), expression in itertools.product(_selectors_for(kind).items(), sorted(data)):
         # The builder is `named(EVENT_AFTER_CHANGE_SQL.format(...))`; kept with `:name`s here.
         sql = events.EVENT_AFTER_CHANGE_SQL.format(table=table, where=rows.event_where, data=expression)
         yield SqlStatement(f"core.events.event_after_change({table}, {name}, {expression[:24]!r})", sql)
@@ -247,7 +268,13 @@ def drive_event_after_change() -> Iterator[SqlStatement]:
 
 
 def drive_delete_events_of() -> Iterator[SqlStatement]:
-    for table, (origin, where) in itertools.product(_tables(), _condition_fragments().items()):
+    for kind, _actions in _machines():
+        fragments = _condition_fragments().items()
+        yield from _delete_events_of(kind.table, [(o, w) for o, w in fragments if o.startswith(_home(kind))])
+
+
+def _delete_events_of(table: str, fragments: list[tuple[str, str]]) -> Iterator[SqlStatement]:
+    for origin, where in fragments:
         sql = events.DELETE_EVENTS_OF_SQL.format(table=table, where=where)
         yield SqlStatement(f"core.events.delete_events_of({table}, {origin})", sql)
 

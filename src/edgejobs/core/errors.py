@@ -87,6 +87,12 @@ class LeaseLost(ApiError):
     status, code = 409, "lease_lost"
 
 
+class Gone(ApiError):
+    """The resource is no longer available."""
+
+    status, code = 410, "gone"
+
+
 class PreconditionFailed(ApiError):
     """The resource does not match the request's precondition."""
 

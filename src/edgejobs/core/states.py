@@ -103,8 +103,10 @@ def transition_statements(
     machine: Machine, action: Action, rows: Rows, values: Mapping[str, object]
 ) -> list[Statement]:
     """The statements of one transition (the conditional UPDATE and, if the action records
-    events, the event of every row it changed), for a batch of their own or a larger one."""
-    bound = {**values, "transition_id": ids.token(), "job_kind": machine.kind, "event": action.event}
+    events, the event of every row it changed), for a batch of their own or a larger one. A
+    `transition_id` in `values` is used as the change's token (for statements the caller adds
+    after these that find the changed rows by it); else a fresh one is drawn."""
+    bound = {"transition_id": ids.token(), **values, "job_kind": machine.kind, "event": action.event}
     statements = [named(transition_sql(machine, action, rows), bound)]
     if action.event is not None:
         statements.append(
