@@ -91,7 +91,7 @@ def veo_rows(count: int, now: int, seed: int = 1, expired_share: float = EXPIRED
             "error": "Quota exceeded for veo-3.0-generate; retry later." if status == "failed" else None,
             "createdAt": created_at,
         }
-        payload = codec.encode_payload(job)
+        payload = codec.encode_payload_sync(job)
         yield VeoRow(
             job_id=job["jobId"],
             status=status,
