@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 from typing import Any
 
+from bench.settings import scale_label
 from tests.support.runtime import NODE_BIN, ROOT, node_env
 from tests.support.veo_payload import realistic_veo_job
 
@@ -98,7 +99,7 @@ def render(report: dict[str, Any]) -> str:
         ]
     scales = report.get("scales") or []
     if scales:
-        labels = " · ".join(f"{s['scale'] // 1000}k" for s in scales)
+        labels = " · ".join(scale_label(s["scale"]) for s in scales)
         out += [
             "",
             f"Worker CPU per request, D1 excluded (`x-runtime-cpu-ms`; p50 (p95) ms at {labels} rows):",

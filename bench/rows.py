@@ -111,6 +111,15 @@ def veo_rows(count: int, now: int, seed: int = 1, expired_share: float = EXPIRED
         )
 
 
+# export_jobs' columns in the order of `ExportRow.values`.
+EXPORT_COLUMNS = (
+    "id", "project_id", "type", "status", "progress", "input_video_key", "output_video_key", "params",
+    "error", "retry_count", "max_retries", "runner_id", "runpod_job_id", "lease_seconds",
+    "lease_expires_at", "available_at", "created_at", "started_at", "completed_at", "updated_at",
+    "previous_status", "transition_id",
+)  # fmt: skip
+
+
 @dataclass
 class ExportRow:
     values: dict[str, Any]
