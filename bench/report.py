@@ -80,11 +80,15 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     for c in big["peers"]["comparisons"]:
         theirs = c["theirs"]
-        outcome = (
-            f"could not complete ({theirs['failed']}, after {theirs['seconds']} s)"
-            if "failed" in theirs
-            else f"{theirs['rows_read']:,} → {theirs['result']}"
-        )
+        outcome = f"{theirs.get('rows_read', 0):,} → {theirs.get('result')}"
+        if "failed" in theirs:
+            would = theirs.get("would_return") or {}
+            size = (
+                f"; it would have answered {would['n']:,} rows, {would['bytes'] / 1e6:,.0f} MB as JSON"
+                if would.get("n") is not None and would.get("bytes") is not None
+                else ""
+            )
+            outcome = f"could not complete ({theirs['failed']}, after {theirs['seconds']} s{size})"
         out.append(
             f"| {c['operation']} | {outcome} | {c['ours']['route']} "
             f"| {c['ours']['rows_read']} | {ratio_text(c['ratio_rows_read'])} |"
