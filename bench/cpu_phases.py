@@ -25,6 +25,7 @@ from edgejobs.core.http import json_response
 from edgejobs.core.validation import _parse_strict, parse_json
 from edgejobs.platform import jsbridge
 from edgejobs.platform.d1 import JsD1
+from edgejobs.platform.globals import js_globals
 from edgejobs.veo import model, sql
 
 ROUNDS = 25
@@ -58,7 +59,7 @@ async def phases(body_file: str, d1: Any) -> str:
     with open(body_file, "rb") as file:
         raw = file.read()
     job_id = json.loads(raw)["jobId"]
-    js = jsbridge.js_globals()
+    js = js_globals()
 
     def new_request() -> Any:
         return Request.new("http://127.0.0.1/", method="PUT", body=js.to_js(raw))

@@ -64,6 +64,5 @@ async def sha256(data: bytes) -> bytes:
     """SHA-256 of `data` by `crypto.subtle.digest`: the runtime hashes natively, where `hashlib`
     runs compiled to WebAssembly (a 280 kB VEO object: ~1.2 ms in Pyodide, ~0.3-0.7 natively,
     the copy included; `make bench`, "VEO PUT CPU")."""
-    js = _globals()
-    digest = await js.subtle.digest("SHA-256", _bytes(data))
+    digest = await js_globals().subtle.digest("SHA-256", _bytes(data))
     return bytes(digest.to_bytes())
