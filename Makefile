@@ -73,7 +73,7 @@ bench: install
 	PYTHONPATH=src $(UV) run --frozen python -m bench
 
 # The same with a million rows beside 1k-100k, and claims and cleanup against 250,000 pending
-# and expired jobs (about an hour here; ~10 GB of temporary disk).
+# and expired jobs (~20 minutes here; ~5 GB of temporary disk).
 bench-1m: install
 	BENCH_SCALES=1000,10000,100000,1000000 BENCH_STRESS_ROWS=250000 PYTHONPATH=src $(UV) run --frozen python -m bench
 
