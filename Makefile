@@ -14,12 +14,13 @@ PRETTIER := node_modules/.bin/prettier --no-error-on-unmatched-pattern
 # JavaScript, CSS and HTML that Prettier keeps formatted (.prettierrc.json).
 JS_FILES := 'tools/runtime/**/*.{mjs,js}' 'public/**/*.{js,mjs,css,html}'
 
-.PHONY: help install dev dev-wrangler migrate-local test lint format bench soak fuzz deploy clean screenshots
+.PHONY: help install dev dev-wrangler migrate-local test lint format bench bench-1m soak fuzz deploy clean screenshots
 
 help:
 	@echo "make dev    - serve the Worker locally on http://127.0.0.1:$(PORT) (local D1, cron included)"
 	@echo "make test   - lint + the whole test suite against the local runtime"
 	@echo "make bench  - benchmarks (JSON + Markdown)"
+	@echo "make bench-1m - the same with a million rows (long)"
 	@echo "make fuzz   - long schema fuzzing run (FUZZ_EXAMPLES per operation, random seed)"
 	@echo "make soak   - 16 clients on every route for SOAK_SECONDS (60), then correctness checks"
 
@@ -78,6 +79,11 @@ screenshots: install
 
 bench: install
 	PYTHONPATH=src $(UV) run --frozen python -m bench
+
+# The same with a million rows beside 1k-100k, and claims and cleanup against 250,000 pending
+# and expired jobs (~20 minutes here; ~5 GB of temporary disk).
+bench-1m: install
+	BENCH_SCALES=1000,10000,100000,1000000 BENCH_STRESS_ROWS=250000 PYTHONPATH=src $(UV) run --frozen python -m bench
 
 # Concurrent load against a fresh local runtime (loopback only); exits non-zero on any finding.
 SOAK_SECONDS ?= 60

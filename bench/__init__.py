@@ -17,6 +17,8 @@ One run, on the local runtime (real Pyodide 314, Miniflare's real D1 engine):
   trigger) until nothing is due: runs needed, rows/s, rows read per row deleted; then one
   unbounded `DELETE` on a copy of the same data, side by side. A stress dataset holds
   100,000 expired VEO jobs and 100,000 pending export jobs (claim under load).
+- **CPU.** The runtime runs with `--cpu-timing`: each route's Worker CPU per request (D1
+  excluded); the 200-scene VEO PUT alone in Pyodide, whole and by phase (bench/cpu.py).
 - **Start-up.** Pyodide load, SDK import, app import (from the runtime's ready line) and the
   first request, over a few cold starts; the VEO payload compression ratio.
 
@@ -28,5 +30,7 @@ dataset.
 Modules: settings (what a run measures), rows and seeding (the datasets), measure (calling
 routes and statements, summaries), probes, probes_veo and probes_exports (the route probes,
 by capability), peers (the seeds' SQL), cron, scales (a dataset on a runtime), startup,
-plans, payload, targets and report; `__main__` runs the sections in turn.
+plans, payload, cpu (the Worker's CPU per route, and the 200-scene PUT probe: cpu_probe.mjs,
+cpu_phases.py), footprint (bytes per job, run on its own), targets and report; `__main__` runs
+the sections in turn.
 """

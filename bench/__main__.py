@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.cpu import veo_put_cpu_report
 from bench.payload import veo_compression_report
 from bench.plans import plan_check_on_d1
 from bench.report import log, machine, render_markdown
@@ -34,6 +35,7 @@ def _scales(template: Path, work: Path) -> list[dict[str, Any]]:
 SECTIONS: list[tuple[str, Section]] = [
     ("startup", bench_startup),
     ("compression", lambda template, work: veo_compression_report()),
+    ("veo_put_cpu", lambda template, work: veo_put_cpu_report()),
     ("query_plans_on_d1", plan_check_on_d1),
     ("scales", _scales),
 ]

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from bench.cpu import RUNTIME_ARGS, cpu_of
 from edgejobs.core.db import Statement
 from tests.support.runtime import TEST_TOKEN, LocalRuntime
 from tests.support.stats import percentile
@@ -28,6 +29,7 @@ class Sample:
     ms: float
     status: int
     stats: dict[str, int]
+    cpu_ms: float | None = None  # the Worker's CPU time, D1 excluded (bench/cpu.py)
 
 
 def returned(response: httpx.Response) -> int:
@@ -43,6 +45,7 @@ def returned(response: httpx.Response) -> int:
 
 def summarise(route: str, samples: list[Sample]) -> dict[str, Any]:
     ms = [s.ms for s in samples]
+    cpu = [s.cpu_ms for s in samples if s.cpu_ms is not None]
 
     def stat(name: str) -> dict[str, int]:
         values = [s.stats.get(name, 0) for s in samples]
@@ -58,6 +61,8 @@ def summarise(route: str, samples: list[Sample]) -> dict[str, Any]:
         "rows_returned": stat("rows_returned"),
         "p50_ms": round(percentile(ms, 50), 2),
         "p95_ms": round(percentile(ms, 95), 2),
+        "cpu_p50_ms": round(percentile(cpu, 50), 2) if cpu else None,
+        "cpu_p95_ms": round(percentile(cpu, 95), 2) if cpu else None,
     }
 
 
@@ -83,7 +88,7 @@ class Bench:
         ms = (time.perf_counter() - started) * 1000
         stats = parse_stats(response.headers.get("x-d1-stats", ""))
         stats["rows_returned"] = returned(response)
-        return response, Sample(ms, response.status_code, stats)
+        return response, Sample(ms, response.status_code, stats, cpu_of(response.headers))
 
     def sql(self, body: dict[str, Any]) -> tuple[Any, float]:
         """The runtime's SQL endpoint: (D1's answer with meta, milliseconds)."""
@@ -201,7 +206,9 @@ def baselines(bench: Bench, n: int = 200) -> dict[str, float]:
 
 def start(persist_to: Path) -> LocalRuntime:
     """A local runtime on the D1 under `persist_to` (the bench's token, no other vars)."""
-    return LocalRuntime(vars={"API_TOKEN": TEST_TOKEN}, persist_to=persist_to).start(timeout=300)
+    return LocalRuntime(vars={"API_TOKEN": TEST_TOKEN}, persist_to=persist_to, extra_args=RUNTIME_ARGS).start(
+        timeout=300
+    )
 
 
 @contextmanager

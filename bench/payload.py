@@ -33,7 +33,7 @@ def _timed(fn: Any, repeat: int = 5) -> tuple[Any, float]:
 def veo_compression_report() -> dict[str, Any]:
     """Raw size, compressed size, ratio and encode/decode times for a 200-scene job."""
     job = realistic_veo_job()
-    payload, encode_ms = _timed(lambda: codec.encode_payload(job))
+    payload, encode_ms = _timed(lambda: codec.encode_payload_sync(job))
     _, decode_ms = _timed(lambda: json.loads(codec.decode_payload(payload.stored)))
     return {
         "scenes": len(job["scenes"]),

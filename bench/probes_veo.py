@@ -52,7 +52,7 @@ def veo_probes(state: State) -> list[Probe]:
         statements = veo_sql.write_statements(
             job_id,
             meta,
-            codec.encode_payload(obj),
+            codec.encode_payload_sync(obj),
             veo_model.Precondition(),
             now,
             veo_model.expires_at(meta.status, now, CONFIG),

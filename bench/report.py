@@ -7,8 +7,9 @@ import platform
 import time
 from typing import Any
 
+from bench import cpu
 from bench.cron import UNBOUNDED_EXPIRE
-from bench.settings import OVERHEAD_NOTE
+from bench.settings import OVERHEAD_NOTE, scale_label
 from bench.targets import largest
 
 
@@ -44,7 +45,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     out += [f"| {t['target']} | {t['measured']} | {'✓' if t['met'] else '✗'} |" for t in report["targets"]]
     scales = report["scales"]
-    labels = " · ".join(f"{s['scale'] // 1000}k" for s in scales)
+    labels = " · ".join(scale_label(s["scale"]) for s in scales)
     out += [
         "",
         f"Routes: D1 queries, rows read, written and returned per request (median; max in brackets when "
@@ -79,8 +80,17 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     for c in big["peers"]["comparisons"]:
         theirs = c["theirs"]
+        outcome = f"{theirs.get('rows_read', 0):,} → {theirs.get('result')}"
+        if "failed" in theirs:
+            would = theirs.get("would_return") or {}
+            size = (
+                f"; it would have answered {would['n']:,} rows, {would['bytes'] / 1e6:,.0f} MB as JSON"
+                if would.get("n") is not None and would.get("bytes") is not None
+                else ""
+            )
+            outcome = f"could not complete ({theirs['failed']}, after {theirs['seconds']} s{size})"
         out.append(
-            f"| {c['operation']} | {theirs['rows_read']:,} → {theirs['result']} | {c['ours']['route']} "
+            f"| {c['operation']} | {outcome} | {c['ours']['route']} "
             f"| {c['ours']['rows_read']} | {ratio_text(c['ratio_rows_read'])} |"
         )
     out += [
@@ -88,7 +98,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "Handler overhead (median of paired route − same SQL straight to D1; p50s beside it), ms:",
         "",
         "| route | D1 calls | "
-        + " | ".join(f"{s['scale'] // 1000}k route · SQL · overhead" for s in scales)
+        + " | ".join(f"{scale_label(s['scale'])} route · SQL · overhead" for s in scales)
         + " |",
         "|---|---|" + "---|" * len(scales),
     ]
@@ -157,4 +167,4 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{comp['scenes']}-scene job, {comp['raw_bytes']:,} B of JSON stored as {comp['stored_bytes']:,} B "
         f"(ratio {comp['ratio']}, gzip level {comp['gzip_level']}).",
     ]
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n" + cpu.render(report)

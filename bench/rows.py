@@ -91,7 +91,7 @@ def veo_rows(count: int, now: int, seed: int = 1, expired_share: float = EXPIRED
             "error": "Quota exceeded for veo-3.0-generate; retry later." if status == "failed" else None,
             "createdAt": created_at,
         }
-        payload = codec.encode_payload(job)
+        payload = codec.encode_payload_sync(job)
         yield VeoRow(
             job_id=job["jobId"],
             status=status,
@@ -109,6 +109,15 @@ def veo_rows(count: int, now: int, seed: int = 1, expired_share: float = EXPIRED
             payload=payload,
             user_id=f"user{(i // 2) % USERS:04d}" if i % 2 == 0 else None,
         )
+
+
+# export_jobs' columns in the order of `ExportRow.values`.
+EXPORT_COLUMNS = (
+    "id", "project_id", "type", "status", "progress", "input_video_key", "output_video_key", "params",
+    "error", "retry_count", "max_retries", "runner_id", "runpod_job_id", "lease_seconds",
+    "lease_expires_at", "available_at", "created_at", "started_at", "completed_at", "updated_at",
+    "previous_status", "transition_id", "priority",
+)  # fmt: skip
 
 
 @dataclass
@@ -160,8 +169,7 @@ def export_rows(
             "previous_status": None,
             "transition_id": ids.token(),
         }
-        if priorities:
-            row["priority"] = rng.choice(priorities)
+        row["priority"] = rng.choice(priorities) if priorities else 0
         events: list[tuple[Any, ...]] = [("export", job_id, "created", None, "pending", None, created_at)]
         started = created_at + rng.randint(SECOND, 10 * MINUTE)
         if status == "pending" and rng.random() < 0.1:  # failed once, waiting out its backoff

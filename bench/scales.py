@@ -55,7 +55,7 @@ def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
             if probe.direct is not None:
                 overhead.append(run_overhead(bench, probe, n, base["node_http_rtt_p50_ms"]))
         peers = peer_comparison(bench, state, routes, min(n, 10))
-        cron = drain_cron(bench)
+        cron = drain_cron(bench, max_runs=200)
         cron["expire_statement_idle"] = expire_statement_idle(bench)
         _, wipe = bench.call("DELETE", "/api/veo/jobs", params={"confirm": "all"})
         routes["DELETE /api/veo/jobs?confirm=all (after the cron)"] = summarise(

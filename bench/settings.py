@@ -26,3 +26,8 @@ OVERHEAD_NOTE = (
     "signing, logging, and converting each D1 call's arguments and rows across the Pyodide boundary."
 )
 CONFIG = Config()  # every setting at its default, as the bench's runtime runs
+
+
+def scale_label(rows: int) -> str:
+    """1k, 100k, 1M."""
+    return f"{rows // 1_000_000}M" if rows >= 1_000_000 else f"{rows // 1000}k"

@@ -54,6 +54,23 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         + (f"; over 55: {over}" if over else ""),
         bool(lists) and not over,
     )
+    claim_route = routes.get("POST /api/export-jobs/claim")
+    if claim_route:
+        add(
+            f"claim reads ≤ 5 rows with {big['seeded']['export_pending']:,} pending "
+            f"({big['scale']:,} export jobs)",
+            f"max {claim_route['rows_read']['max']}",
+            claim_route["rows_read"]["max"] <= 5,
+        )
+    put = report.get("veo_put_cpu")
+    if put:
+        cpu, main = put["request_cpu_ms"], put["request_main_thread_cpu_ms"]
+        add(
+            f"a 200-scene VEO PUT ({put['body_bytes']:,} B) ≤ 10 ms of Worker CPU (Pyodide, D1 from memory)",
+            f"median {cpu['median']:.1f} ms, min {cpu['min']:.1f} (main thread alone: median "
+            f"{main['median']:.1f}, min {main['min']:.1f})",
+            cpu["median"] <= 10,
+        )
     stress = report.get("stress")
     if stress:
         claim = stress["claim"]["rows_read"]["max"]

@@ -26,6 +26,12 @@ CREATE TABLE d1_migrations (
 )"""
 
 
+def add_unhex(conn: sqlite3.Connection) -> None:
+    """D1 (SQLite 3.47) has `unhex()`; a local SQLite older than 3.41 gets a stand-in."""
+    if sqlite3.sqlite_version_info < (3, 41):
+        conn.create_function("unhex", 1, bytes.fromhex, deterministic=True)
+
+
 @functools.cache
 def _template() -> sqlite3.Connection:
     """Every migration applied in order, as `wrangler d1 migrations apply` does (once)."""
@@ -41,6 +47,7 @@ def _template() -> sqlite3.Connection:
 def migrated_connection() -> sqlite3.Connection:
     """A fresh in-memory copy of the migrated template."""
     conn = sqlite3.connect(":memory:")
+    add_unhex(conn)
     _template().backup(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
@@ -60,6 +67,7 @@ class FakeStatement:
 class FakeD1:
     def __init__(self) -> None:
         self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        add_unhex(self.conn)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.fail_next: str | None = None  # an error text the next call raises

@@ -18,6 +18,7 @@ Options:
   --var NAME=VALUE     set or override a var (repeatable)
   --no-cron            do not fire [triggers] crons on their schedule
   --test-endpoints     enable /__runtime/* control routes (tests only)
+  --cpu-timing         add x-runtime-cpu-ms to each response: the Worker's CPU time, D1 excluded (bench)
   -h, --help           show this help
 `;
 
@@ -26,7 +27,7 @@ export class UsageError extends Error {
 }
 
 const VALUE_OPTIONS = new Set(["--config", "--port", "--host", "--persist-to", "--env-file", "--var"]);
-const FLAG_OPTIONS = new Set(["--no-env-file", "--no-cron", "--test-endpoints", "--help", "-h"]);
+const FLAG_OPTIONS = new Set(["--no-env-file", "--no-cron", "--test-endpoints", "--cpu-timing", "--help", "-h"]);
 
 function parsePort(text) {
   if (!/^\d+$/.test(text) || Number(text) > 65535) {
@@ -47,6 +48,7 @@ export function parseArgs(argv, env = {}) {
     vars: {},
     cron: true,
     testEndpoints: false,
+    cpuTiming: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -92,6 +94,9 @@ export function parseArgs(argv, env = {}) {
         break;
       case "--test-endpoints":
         opts.testEndpoints = true;
+        break;
+      case "--cpu-timing":
+        opts.cpuTiming = true;
         break;
       case "--help":
       case "-h":

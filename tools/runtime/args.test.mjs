@@ -10,6 +10,7 @@ test("defaults", () => {
   assert.equal(opts.persistTo, null);
   assert.equal(opts.cron, true);
   assert.equal(opts.testEndpoints, false);
+  assert.equal(opts.cpuTiming, false);
   assert.deepEqual(opts.vars, {});
 });
 
@@ -37,6 +38,7 @@ test("every option", () => {
       "EMPTY=",
       "--no-cron",
       "--test-endpoints",
+      "--cpu-timing",
     ],
     {},
   );
@@ -47,6 +49,7 @@ test("every option", () => {
   assert.deepEqual(opts.vars, { A: "1", B: "x=y", EMPTY: "" });
   assert.equal(opts.cron, false);
   assert.equal(opts.testEndpoints, true);
+  assert.equal(opts.cpuTiming, true);
 });
 
 test("bad input is a UsageError", () => {

@@ -48,7 +48,13 @@ export async function handleControl(req, url, res, { faults, client }) {
     const op = sqlOperation(body);
     if (!op) return sendJson(res, 400, { error: 'expected {"sql", "params"}, {"batch": [...]} or {"exec": "..."}' });
     // Straight to the bridge: the fault injector only sits in front of the app's binding.
-    const reply = await client.send(op);
+    let reply;
+    try {
+      reply = await client.send(op);
+    } catch (err) {
+      // Not a D1 error: the bridge could not carry it (say, an answer too large for one message).
+      return sendJson(res, 500, { error: `the SQL endpoint failed: ${errorText(err)}` });
+    }
     return reply.ok ? sendJson(res, 200, reply.value) : sendJson(res, 400, { error: reply.error.message });
   }
   return sendJson(res, 404, { error: `no runtime route ${req.method} ${url.pathname}` });

@@ -123,3 +123,23 @@ test("sqlOperation maps each body shape to one bridge operation", () => {
   assert.deepEqual(sqlOperation({ batch: [{ sql: "A" }] }).stmts, [{ sql: "A", params: [] }]);
   assert.equal(sqlOperation({ sql: 1 }), null);
 });
+
+test("the SQL endpoint says why it failed when the bridge cannot answer (not a bare 500)", async () => {
+  const { Readable } = await import("node:stream");
+  const { handleControl } = await import("./control.mjs");
+  const req = Readable.from([Buffer.from(JSON.stringify({ sql: "SELECT * FROM big" }))]);
+  Object.assign(req, { method: "POST", headers: {} });
+  const sent = {};
+  const res = {
+    writeHead: (status) => (sent.status = status),
+    end: (data) => (sent.body = JSON.parse(data.toString())),
+  };
+  const client = {
+    send: async () => {
+      throw new RangeError("Invalid string length");
+    },
+  };
+  await handleControl(req, new URL("http://x/__runtime/sql"), res, { faults: null, client });
+  assert.equal(sent.status, 500);
+  assert.equal(sent.body.error, "the SQL endpoint failed: Invalid string length");
+});

@@ -72,8 +72,8 @@ const NO_BODY_STATUS = new Set([101, 204, 205, 304]);
  * MiB is sent with Content-Length (as workerd does for fixed bodies); longer or still-running
  * streams go out chunked as they come.
  */
-export async function sendResponse(res, response, { head = false } = {}) {
-  const headers = [];
+export async function sendResponse(res, response, { head = false, extraHeaders = [] } = {}) {
+  const headers = [...extraHeaders];
   for (const [name, value] of response.headers) {
     if (name === "set-cookie" || name === "content-length" || name === "transfer-encoding") continue;
     headers.push(name, value);

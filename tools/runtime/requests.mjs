@@ -5,6 +5,7 @@
 //   anything else                                                    -> Default.fetch
 
 import { handleControl } from "./control.mjs";
+import { CPU_HEADER } from "./cpu.mjs";
 import { BodyTooLarge, buildRequest, readBody, sendJson, sendPlain, sendResponse } from "./http.mjs";
 import { errorText, logErr } from "./log.mjs";
 
@@ -30,7 +31,7 @@ async function handleScheduled(url, res, { config, invoker }) {
   }
 }
 
-async function handleFetch(req, url, res, { invoker, assets }) {
+async function handleFetch(req, url, res, { invoker, assets, meter }) {
   let body;
   try {
     body = await readBody(req);
@@ -47,14 +48,18 @@ async function handleFetch(req, url, res, { invoker, assets }) {
     const asset = await assets.route(request);
     if (asset) return sendResponse(res, asset, { head });
   }
-  const response = await invoker.fetch(request, url.pathname);
+  let response;
+  let cpuMs = null;
+  if (meter) [response, cpuMs] = await meter.measure(() => invoker.fetch(request, url.pathname));
+  else response = await invoker.fetch(request, url.pathname);
   if (!response) return sendPlain(res, 500, INTERNAL_ERROR, "application/json");
-  await sendResponse(res, response, { head });
+  const extraHeaders = cpuMs === null ? [] : [CPU_HEADER, cpuMs.toFixed(3)];
+  await sendResponse(res, response, { head, extraHeaders });
 }
 
 /**
  * The listener for http.createServer. `services`: {opts, config, invoker, faults, client,
- * assets (an AssetRouter or null)}.
+ * assets (an AssetRouter or null), meter (a CpuMeter with --cpu-timing, else null)}.
  */
 export function requestListener(services) {
   const { opts } = services;

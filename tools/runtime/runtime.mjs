@@ -10,6 +10,7 @@ import path from "node:path";
 import { AssetRouter, Fetcher } from "./assets.mjs";
 import { d1PersistDir, startBridge } from "./bridge.mjs";
 import { ConfigError, computeCompatFlags, loadSecrets, loadWranglerConfig } from "./config.mjs";
+import { CPU_HEADER, CpuMeter } from "./cpu.mjs";
 import { CronSyntaxError, parseCron, startCronScheduler } from "./cron.mjs";
 import { D1BridgeClient, D1Database } from "./d1.mjs";
 import { FaultError, FaultInjector, parseFaultEnv } from "./faults.mjs";
@@ -89,7 +90,8 @@ export async function runRuntime(opts, { startedAt }) {
   const env = { ...config.vars, ...secrets.values, ...opts.vars };
   let resolveBridgeUrl;
   const bridgeUrl = new Promise((resolve) => (resolveBridgeUrl = resolve));
-  const client = new D1BridgeClient(bridgeUrl);
+  const meter = opts.cpuTiming ? new CpuMeter() : null;
+  const client = new D1BridgeClient(bridgeUrl, meter);
   env[config.d1.binding] = new D1Database({ client, faults });
   const assets = config.assets ? new AssetRouter(bridgeUrl, config.assets.routing) : null;
   if (config.assets?.binding) env[config.assets.binding] = new Fetcher(bridgeUrl);
@@ -156,7 +158,7 @@ export async function runRuntime(opts, { startedAt }) {
 
   // --- serving ------------------------------------------------------------------------------
   invoker = new WorkerInvoker(python, env, onBackgroundError);
-  server = http.createServer(requestListener({ opts, config, invoker, faults, client, assets }));
+  server = http.createServer(requestListener({ opts, config, invoker, faults, client, assets, meter }));
   server.keepAliveTimeout = 65_000;
   await new Promise((resolve) => {
     server.once("error", (err) => {

@@ -72,7 +72,8 @@ async def put_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
     obj = await ctx.json_object()  # 413 over MAX_BODY_BYTES before parsing; 400 unless an object
     check_body_job_id(job_id, obj)
     meta = extract_metadata(obj)
-    payload = codec.encode_payload(obj, what="The job object")  # 413 over a D1 row
+    source = await ctx.request.read_body()  # the bytes just parsed (kept by the request)
+    payload = await codec.encode_payload(obj, what="The job object", source=source)  # 413 over a row
     owner = _owner(ctx)
     expires = expires_at(meta.status, ctx.now, ctx.config)
     statements = write_statements(
