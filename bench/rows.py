@@ -116,7 +116,7 @@ EXPORT_COLUMNS = (
     "id", "project_id", "type", "status", "progress", "input_video_key", "output_video_key", "params",
     "error", "retry_count", "max_retries", "runner_id", "runpod_job_id", "lease_seconds",
     "lease_expires_at", "available_at", "created_at", "started_at", "completed_at", "updated_at",
-    "previous_status", "transition_id", "priority",
+    "previous_status", "transition_id",
 )  # fmt: skip
 
 
@@ -169,7 +169,8 @@ def export_rows(
             "previous_status": None,
             "transition_id": ids.token(),
         }
-        row["priority"] = rng.choice(priorities) if priorities else 0
+        if priorities:
+            row["priority"] = rng.choice(priorities)
         events: list[tuple[Any, ...]] = [("export", job_id, "created", None, "pending", None, created_at)]
         started = created_at + rng.randint(SECOND, 10 * MINUTE)
         if status == "pending" and rng.random() < 0.1:  # failed once, waiting out its backoff

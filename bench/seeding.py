@@ -120,8 +120,10 @@ _INSERT_EVENT = (
     "INSERT INTO job_events (job_kind, job_id, event, from_status, to_status, data, at)"
     " VALUES (?,?,?,?,?,?,?)"
 )
+_SEEDED_EXPORT_COLUMNS = (*EXPORT_COLUMNS, "priority")
 _INSERT_EXPORT = (
-    f"INSERT INTO export_jobs ({', '.join(EXPORT_COLUMNS)}) VALUES ({', '.join('?' * len(EXPORT_COLUMNS))})"
+    f"INSERT INTO export_jobs ({', '.join(_SEEDED_EXPORT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_SEEDED_EXPORT_COLUMNS))})"
 )
 _INSERT_SEED001 = "INSERT INTO seed001_export_jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _SAMPLE = 400  # ids kept per kind for the probes
@@ -168,7 +170,7 @@ def _export_chunks(
     chunk: Chunk = {"export": [], "events": [], "s1": [], "marks": []}
     for job in export_rows(count, now, statuses=statuses, types=types, priorities=priorities):
         v = job.values
-        chunk["export"].append(tuple(v[column] for column in EXPORT_COLUMNS))
+        chunk["export"].append((*(v[column] for column in EXPORT_COLUMNS), v.get("priority", 0)))
         chunk["events"].extend(job.events)
         if peers:
             chunk["s1"].append(
@@ -252,7 +254,9 @@ def seed(
                 videos[video_id] = videos.get(video_id, 0) + 1
     info.video_ids = sorted(videos, key=lambda v: -videos[v])[:_SAMPLE]
     projects: dict[int, int] = {}
-    for chunk in _in_background(_export_chunks, export, now, export_statuses, export_types, export_priorities, peers):
+    for chunk in _in_background(
+        _export_chunks, export, now, export_statuses, export_types, export_priorities, peers
+    ):
         conn.executemany(_INSERT_EXPORT, chunk["export"])
         conn.executemany(_INSERT_EVENT, chunk["events"])
         if peers:

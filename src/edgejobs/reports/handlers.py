@@ -53,7 +53,7 @@ def _headers(row: dict[str, Any]) -> dict[str, str]:
 async def put_report(ctx: RequestContext, report_type: str, scheduled_date: str) -> HttpResponse:
     """201 with the new report (revision 1) or 200 with the replaced one (revision + 1)."""
     key = {"report_type": parse_type(report_type), "scheduled_date": parse_date(scheduled_date)}
-    report = parse_put(await ctx.json_object(PUT_FIELDS, BODY_LIMIT))
+    report = await parse_put(await ctx.json_object(PUT_FIELDS, BODY_LIMIT))
     values = {
         **key,
         "metadata": report.metadata,

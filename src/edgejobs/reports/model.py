@@ -59,10 +59,10 @@ class NewReport(NamedTuple):
     trigger_source: str | None
 
 
-def parse_put(body: Mapping[str, Any]) -> NewReport:
+async def parse_put(body: Mapping[str, Any]) -> NewReport:
     if body.get("content") is None:
         raise ValidationError("Field 'content' is required: any JSON value but null.", field="content")
-    content = codec.encode_payload(body["content"], what="The report's content")
+    content = await codec.encode_payload(body["content"], what="The report's content")
     if content.size_bytes > MAX_CONTENT_BYTES:
         raise PayloadTooLarge(
             f"The report's content is {content.size_bytes:,} bytes as JSON; at most {MAX_CONTENT_BYTES:,}."
