@@ -85,6 +85,7 @@ def bound_values(
         "now": now,
         "runpod_job_id": answer.job_id,
         "runpod_status": answer.raw_status,
+        "result": None,  # a completion RunPod reports carries its output key, not a runner's result
         **machine.retry_settings(config),
         **values,
     }
