@@ -53,6 +53,7 @@ SELECT
     AS maintenance_runs,
   (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
      (SELECT type || '@' || paused_at AS v FROM export_queue_pauses ORDER BY type)) AS export_queue_pauses,
+  (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
      (SELECT id || '/' || transition_id || '/' || updated_at AS v FROM videos ORDER BY id)) AS videos,
   (SELECT count(*) || ':' || coalesce(group_concat(v, ','), '') FROM
      (SELECT owner || '/' || period || '/' || videos_used || '/' || cents_used || '/' || queued || '/'
