@@ -56,9 +56,9 @@ def check_url(value: object, allow_http: bool) -> str:
     """The URL, or a 400 naming `url` and the rule it breaks."""
     if not isinstance(value, str) or not value.strip():
         raise _refuse("must be a URL")
-    url = value.strip()
-    if len(url) > MAX_URL_LENGTH:
+    if len(value) > MAX_URL_LENGTH:  # as sent (the schema's maxLength), before trimming
         raise _refuse(f"must be at most {MAX_URL_LENGTH} characters")
+    url = value.strip()
     if any(ord(c) <= 0x20 or ord(c) == 0x7F or ord(c) > 0x7E for c in url):
         raise _refuse("must be an ASCII URL without spaces or control characters (percent-encode the rest)")
     try:

@@ -114,3 +114,13 @@ def test_outcomes() -> None:
     assert "pending" in retry["params"] and 6_000 in retry["params"]  # type: ignore[operator]
     last = _outcome(9, Attempt(None, "timeout"))
     assert "failed" in last["params"]  # type: ignore[operator]
+
+
+def test_the_length_limit_applies_to_the_url_as_sent_before_trimming() -> None:
+    """The schema's maxLength counts what was sent; padding must not slip a URL past it."""
+    from edgejobs.webhooks.urls import MAX_URL_LENGTH
+
+    url = "https://hooks.example.com/x"
+    assert check_url(url + " " * (MAX_URL_LENGTH - len(url)), False) == url
+    with pytest.raises(ValidationError):
+        check_url(url + "\f" * (MAX_URL_LENGTH - len(url) + 1), False)
