@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ..core.outbound import Outbound, OutboundError, OutboundResponse
+from ..core.outbound import Outbound
 from .results import (
     CANCELLED,
     COMPLETED,
@@ -24,11 +24,10 @@ from .results import (
     Outcome,
     ProviderJob,
     Transient,
+    ask,
     failed_error,
-    failure_outcome,
     first_url,
     is_id,
-    refusal_or_transient,
 )
 
 NAME = "replicate"
@@ -110,26 +109,5 @@ class Replicate:
         return f"{self.base}/v1/predictions/{quote(prediction_id, safe='')}"
 
     async def _call(self, method: str, url: str, body: bytes | None, known_id: str | None) -> Outcome:
-        try:
-            response = await self.outbound.request(
-                method, url, headers=self.headers, body=body, timeout=self.timeout
-            )
-        except OutboundError as exc:
-            return failure_outcome(exc)
-        return answer_outcome(response, known_id)
-
-
-def answer_outcome(response: OutboundResponse, known_id: str | None) -> Outcome:
-    """A response as an outcome: a prediction, `expired` for a 404 about a known id, else a
-    refusal or a transient failure."""
-    if response.ok:
-        try:
-            mapped = map_prediction(response.json())
-        except ValueError as exc:
-            return Transient("invalid_answer", str(exc), response.status)
-        if known_id is not None and isinstance(mapped, ProviderJob) and mapped.job_id != known_id:
-            return Transient("invalid_answer", f"asked about {known_id}, answered about {mapped.job_id}")
-        return mapped
-    if response.status == 404 and known_id is not None:
-        return expired(known_id)
-    return refusal_or_transient(response)
+        request = (method, url, self.headers, body, self.timeout)
+        return await ask(self.outbound, request, known_id, map_prediction, expired)

@@ -22,10 +22,11 @@ See docs/providers.md for the mapping tables.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.outbound import OutboundError, OutboundResponse, OutboundTimeout
+from ..core.outbound import Outbound, OutboundError, OutboundResponse, OutboundTimeout
 
 QUEUED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED = (
     "queued",
@@ -82,6 +83,34 @@ class Refused:
 
 
 Outcome = ProviderJob | Transient | Refused
+
+
+async def ask(
+    outbound: Outbound,
+    request: tuple[str, str, dict[str, str], bytes | None, float],
+    known_id: str | None,
+    read: Callable[[Any], ProviderJob | Transient],
+    expire: Callable[[str], ProviderJob],
+) -> Outcome:
+    """One provider request (method, url, headers, body, timeout) as an outcome: the job `read`
+    finds in a 2xx answer (it must be about `known_id` when one was asked about), `expire(id)`
+    for a 404 about a known id, else a refusal or a transient failure."""
+    method, url, headers, body, timeout = request
+    try:
+        response = await outbound.request(method, url, headers=headers, body=body, timeout=timeout)
+    except OutboundError as exc:
+        return failure_outcome(exc)
+    if response.ok:
+        try:
+            mapped = read(response.json())
+        except ValueError as exc:
+            return Transient("invalid_answer", str(exc), response.status)
+        if known_id is not None and isinstance(mapped, ProviderJob) and mapped.job_id != known_id:
+            return Transient("invalid_answer", f"asked about {known_id}, answered about {mapped.job_id}")
+        return mapped
+    if response.status == 404 and known_id is not None:
+        return expire(known_id)
+    return refusal_or_transient(response)
 
 
 def failure_outcome(exc: OutboundError) -> Transient:
