@@ -14,7 +14,7 @@ CREATE TABLE webhook_subscriptions (
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL
 );
--- The highest cursor, for the trigger below (one index probe per event inserted).
+-- Cursors past an event, for the trigger below (one index probe per event deleted).
 CREATE INDEX webhook_subscriptions_by_cursor ON webhook_subscriptions (event_cursor);
 -- The live ones, laggards first (the outbox and the sender walk them).
 CREATE INDEX webhook_subscriptions_live ON webhook_subscriptions (disabled, event_cursor);
@@ -47,11 +47,14 @@ CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (updated_at) WHER
 
 -- `job_events.id` is a rowid: when the newest events are deleted (a purge of old finished jobs
 -- on an otherwise idle service), SQLite hands their ids out again. A cursor already past such an
--- id would skip the new event. This trigger runs inside the batch that inserts the event and
--- moves any cursor at or past the new id back to just before it; the ids from there on were all
--- deleted, so every event the sender then reads is new. No subscription: one index probe.
-CREATE TRIGGER webhook_cursors_before_reused_event_id AFTER INSERT ON job_events
-WHEN NEW.id <= (SELECT max(event_cursor) FROM webhook_subscriptions)
+-- id would skip the new event. This trigger runs when an event a cursor has passed is deleted
+-- and it was the newest: any cursor past the newest remaining event moves back to it, so the
+-- ids handed out next are past every cursor. It costs the purge, never an event write: with no
+-- subscription past the deleted id it is one empty index probe per deleted event.
+CREATE TRIGGER webhook_cursors_behind_deleted_events AFTER DELETE ON job_events
+WHEN EXISTS (SELECT 1 FROM webhook_subscriptions WHERE event_cursor >= OLD.id)
+ AND OLD.id > (SELECT coalesce(max(id), 0) FROM job_events)
 BEGIN
-  UPDATE webhook_subscriptions SET event_cursor = NEW.id - 1 WHERE event_cursor >= NEW.id;
+  UPDATE webhook_subscriptions SET event_cursor = (SELECT coalesce(max(id), 0) FROM job_events)
+  WHERE event_cursor > (SELECT coalesce(max(id), 0) FROM job_events);
 END;

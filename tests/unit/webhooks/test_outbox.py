@@ -96,18 +96,30 @@ def test_chunks_and_patterns() -> None:
     assert [t for _, t in _deliveries(fake, "s")] == ["probe.keep"] * 3
 
 
-def test_a_reused_event_id_moves_the_cursor_back() -> None:
+def test_deleting_the_newest_events_moves_the_cursor_back_so_a_reused_id_is_sent() -> None:
     """The newest events deleted (a purge on an idle service): SQLite hands their ids out again;
-    the trigger keeps the cursor before the reused id, so the new event is not skipped."""
+    the delete moved the cursor back to the newest remaining event, so the new one is not skipped."""
     fake, db = _db()
     _subscribe(fake, "s", ["*"])
+    kept = _event(fake, "kept")
     old = _event(fake, "old")
     asyncio.run(_pass(db))
     fake.conn.execute("DELETE FROM job_events WHERE id = ?", (old,))
+    assert fake.conn.execute("SELECT event_cursor FROM webhook_subscriptions").fetchone()[0] == kept
     reused = _event(fake, "new")
     assert reused == old  # the id came back
     assert asyncio.run(_pass(db)) == (1, False)
-    assert sorted(_deliveries(fake, "s")) == [(old, "probe.new"), (old, "probe.old")]
+    assert sorted(_deliveries(fake, "s")) == [(kept, "probe.kept"), (old, "probe.new"), (old, "probe.old")]
+
+
+def test_deleting_old_events_leaves_the_cursors() -> None:
+    fake, db = _db()
+    _subscribe(fake, "s", ["*"])
+    first = _event(fake, "first")
+    newest = _event(fake, "newest")
+    asyncio.run(_pass(db))
+    fake.conn.execute("DELETE FROM job_events WHERE id = ?", (first,))
+    assert fake.conn.execute("SELECT event_cursor FROM webhook_subscriptions").fetchone()[0] == newest
 
 
 def test_after_a_write_a_failed_first_attempt_is_retried_once_its_short_step_passed() -> None:
