@@ -59,6 +59,7 @@ SEED = os.environ.get("EDGEJOBS_FUZZ_SEED", "20261122")  # "random": schemathesi
 # One worker: with several, schemathesis's threads call ast.parse concurrently (hypothesis
 # describing filter lambdas), which CPython 3.11 does not survive ("AST constructor recursion
 # depth mismatch", a spurious Runtime Error in the report).
+CONFIG = Path(__file__).with_name("schemathesis.toml")  # the rejection statuses (413 among them)
 WORKERS = os.environ.get("EDGEJOBS_FUZZ_WORKERS", "1")
 CHECKS = [
     "not_a_server_error",
@@ -109,7 +110,7 @@ def test_every_operation_conforms_to_the_document(
         token = mint("HS256", TEST_JWT_SECRET.encode(), claims)
         only = ["--include-path-regex", USER_PATHS]
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{url}/openapi.json",
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
         "--header", f"Authorization: Bearer {token}",
         "--checks", ",".join(CHECKS),
         "--phases", "examples,coverage,fuzzing,stateful",
