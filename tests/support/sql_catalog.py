@@ -310,6 +310,11 @@ def drive_report_list_sql() -> Iterator[SqlStatement]:
         yield SqlStatement(f"reports.sql.list_sql{key}", reports_sql.list_sql(*key))
 
 
+def drive_newest_first_sql() -> Iterator[SqlStatement]:  # through the lists that use it
+    yield from drive_job_run_list_sql()
+    yield from drive_report_list_sql()
+
+
 # function (module.qualname) whose body builds SQL → how to drive it over every variant.
 DRIVERS: dict[str, Callable[[], Iterable[SqlStatement]]] = {
     "core.states.transition_sql": drive_transition_sql,
@@ -321,6 +326,7 @@ DRIVERS: dict[str, Callable[[], Iterable[SqlStatement]]] = {
     "veo.sql._list_sql": drive_veo_list_sql,
     "jobruns.sql.list_sql": drive_job_run_list_sql,
     "reports.sql.list_sql": drive_report_list_sql,
+    "core.dated.newest_first_sql": drive_newest_first_sql,
 }
 
 

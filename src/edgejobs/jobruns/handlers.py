@@ -7,11 +7,10 @@ from typing import Any
 
 from ..core import ids
 from ..core.context import RequestContext
-from ..core.dates import check_date
+from ..core.dated import date_range, newest_first_page
 from ..core.db import named
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.http import JSON_CONTENT_TYPE, HttpResponse, json_response
-from ..core.pagination import page_request, page_rows, rendered_page_response
 from ..core.render import render
 from ..core.validation import check_str, path_param
 from ..reports.fields import check_job_type
@@ -95,24 +94,13 @@ async def latest_job_run(ctx: RequestContext) -> HttpResponse:
 async def list_job_runs(ctx: RequestContext) -> HttpResponse:
     """History, newest date first; filters type, status, since, until (inclusive dates)."""
     query = ctx.request.query
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = date_range(query)
     if "type" in query:
         values["type"] = check_job_type(query["type"], "type")
     if "status" in query:
         values["status"] = check_str(query["status"], "status", choices=STATUSES)
-    for name in ("since", "until"):
-        if name in query:
-            values[name] = check_date(query[name], name)
-    if "since" in values and "until" in values and values["since"] > values["until"]:
-        raise ValidationError("'since' is after 'until'.", field="since")
-    key = ctx.cursor_key
-    page = page_request(query, LIST_SCOPE, key, (str, str))
-    if page.after:
-        values["after_date"], values["after_id"] = page.after
-    values["limit"] = page.limit + 1
-    sql = list_sql(
-        "type" in values, "status" in values, "since" in values, "until" in values, bool(page.after)
-    )
-    rows = await ctx.db.run(named(sql, values))
-    items, next_cursor = page_rows(rows.rows, page, LIST_SCOPE, key, lambda r: [r["scheduled_date"], r["id"]])
-    return rendered_page_response(items, next_cursor)
+
+    def sql_of(after: bool) -> str:
+        return list_sql("type" in values, "status" in values, "since" in values, "until" in values, after)
+
+    return await newest_first_page(ctx, LIST_SCOPE, "scheduled_date", "id", values, sql_of)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from ..core.dated import newest_first_sql
 from ..core.render import item_sql
 from .model import RUN_FIELDS
 
@@ -39,20 +40,19 @@ SELECT {COLUMNS} FROM job_runs WHERE job_type = ?1 ORDER BY scheduled_date DESC,
 def list_sql(by_type: bool, by_status: bool, since: bool, until: bool, after: bool) -> str:
     """Newest first through job_runs_by_type, _by_status or _by_date; with both filters the
     status is checked on the type's range (`+status`: a type has few runs per status).
-    Named parameters: type, status, since, until, after_date, after_id, limit."""
-    where = []
+    Named parameters: type, status, since, until, after_date, after_key (the id), limit."""
+    conditions = []
     if by_type:
-        where.append("job_type = :type")
+        conditions.append("job_type = :type")
     if by_status:
-        where.append("+status = :status" if by_type else "status = :status")
-    if since:
-        where.append("scheduled_date >= :since")
-    if until:
-        where.append("scheduled_date <= :until")
-    if after:
-        where.append("(scheduled_date, id) < (:after_date, :after_id)")
-    condition = " AND ".join(where) or "1"
-    return (
-        f"SELECT scheduled_date, id, {item_sql(RUN_FIELDS)} AS item FROM job_runs"
-        f" WHERE {condition} ORDER BY scheduled_date DESC, id DESC LIMIT :limit"
+        conditions.append("+status = :status" if by_type else "status = :status")
+    return newest_first_sql(
+        "job_runs",
+        item_sql(RUN_FIELDS),
+        "scheduled_date",
+        "id",
+        conditions,
+        since=since,
+        until=until,
+        after=after,
     )

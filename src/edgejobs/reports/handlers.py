@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.context import RequestContext
-from ..core.dates import check_date
+from ..core.dated import date_range, newest_first_page
 from ..core.db import named
 from ..core.errors import NotFound, PreconditionFailed, ValidationError
 from ..core.http import JSON_CONTENT_TYPE, HttpResponse, empty_response, json_response, parse_entity_tags
-from ..core.pagination import page_request, page_rows, rendered_page_response
 from ..core.render import render
 from .fields import check_job_type
 from .model import BODY_LIMIT, LATEST, PUT_FIELDS, REPORT_FIELDS, etag, parse_date, parse_put, parse_type
@@ -144,22 +143,11 @@ async def delete_report(ctx: RequestContext, report_type: str, scheduled_date: s
 async def list_reports(ctx: RequestContext) -> HttpResponse:
     """Metadata only, newest date first; filters type, since, until (inclusive dates)."""
     query = ctx.request.query
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = date_range(query)
     if "type" in query:
         values["type"] = check_job_type(query["type"], "type")
-    for name in ("since", "until"):
-        if name in query:
-            values[name] = check_date(query[name], name)
-    if "since" in values and "until" in values and values["since"] > values["until"]:
-        raise ValidationError("'since' is after 'until'.", field="since")
-    key = ctx.cursor_key
-    page = page_request(query, LIST_SCOPE, key, (str, str))
-    if page.after:
-        values["after_date"], values["after_type"] = page.after
-    values["limit"] = page.limit + 1
-    sql = list_sql("type" in values, "since" in values, "until" in values, bool(page.after))
-    rows = (await ctx.db.run(named(sql, values))).rows
-    items, next_cursor = page_rows(
-        rows, page, LIST_SCOPE, key, lambda r: [r["scheduled_date"], r["report_type"]]
-    )
-    return rendered_page_response(items, next_cursor)
+
+    def sql_of(after: bool) -> str:
+        return list_sql("type" in values, "since" in values, "until" in values, after)
+
+    return await newest_first_page(ctx, LIST_SCOPE, "scheduled_date", "report_type", values, sql_of)

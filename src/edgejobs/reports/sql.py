@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from ..core.dated import newest_first_sql
 from ..core.render import item_sql
 from .model import ETAG_EXPRESSION, REPORT_FIELDS
 
@@ -53,21 +54,12 @@ VERSION_SQL = "SELECT id, revision FROM reports WHERE report_type = ?1 AND sched
 def list_sql(by_type: bool, since: bool, until: bool, after: bool) -> str:
     """Newest date first: with a type, its range of the unique index; without, reports_by_date.
     The sort key is (scheduled_date, report_type). Named parameters: type, since, until,
-    after_date, after_type, limit."""
-    where = []
-    if by_type:
-        where.append("report_type = :type")
-    if since:
-        where.append("scheduled_date >= :since")
-    if until:
-        where.append("scheduled_date <= :until")
-    if after:
-        where.append("(scheduled_date, report_type) < (:after_date, :after_type)")
-    condition = " AND ".join(where) or "1"
-    return (
-        f"SELECT scheduled_date, report_type, {item_sql(REPORT_FIELDS)} AS item FROM reports"
-        f" WHERE {condition} ORDER BY scheduled_date DESC, report_type DESC LIMIT :limit"
-    )
+    after_date, after_key (the type), limit."""
+    conditions = ["report_type = :type"] if by_type else []
+    return newest_first_sql(
+        "reports", item_sql(REPORT_FIELDS), "scheduled_date", "report_type", conditions,
+        since=since, until=until, after=after,
+    )  # fmt: skip
 
 
 # Retention: oldest dates first through reports_by_date, a chunk per statement.
