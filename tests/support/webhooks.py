@@ -149,7 +149,9 @@ class Subscriptions:
             self.client.delete(f"/api/webhooks/{subscription_id}")
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 15, what: str = "condition") -> Any:
+def wait_until(condition: Callable[[], Any], timeout: float = 45, what: str = "condition") -> Any:
+    """Polls `condition` until it holds. The bound is generous: on a loaded machine one
+    background send can miss its 5 s request timeout and wait for its quick retry."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
