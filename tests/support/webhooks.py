@@ -150,8 +150,8 @@ class Subscriptions:
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 45, what: str = "condition") -> Any:
-    """Polls `condition` until it holds. The bound is generous: on a loaded machine one
-    background send can miss its 5 s request timeout and wait for its quick retry."""
+    """Polls `condition` until it holds. The bound is generous: on a loaded machine the
+    background sends after a write start seconds late (a fresh-clone run missed 15 s once)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
