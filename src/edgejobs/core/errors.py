@@ -123,6 +123,12 @@ class InternalError(ApiError):
     status, code = 500, "internal_error"
 
 
+class ProviderError(ApiError):
+    """The provider doing the work refused the request."""
+
+    status, code = 502, "provider_error"
+
+
 class DatabaseUnavailable(ApiError):
     """The database is unavailable; retry shortly."""
 

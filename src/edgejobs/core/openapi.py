@@ -44,6 +44,7 @@ _ERROR_TEXT = {
     "415": "Unsupported media type",
     "429": "Quota exceeded",
     "500": "Internal error",
+    "502": "The provider doing the work refused it (its status and message in details)",
     "503": "Database (or a user token's JWKS) unavailable (see Retry-After)",
 }
 

@@ -6,7 +6,7 @@ from ..core.chunks import CronTask
 from ..core.config import Setting
 from . import replicate, runpod
 from .api import ROUTES, SCHEMAS
-from .config import base_url, positive_seconds
+from .config import base_url, optional_base_url, positive_seconds
 from .resync import resync_export_jobs
 from .tasks import delete_expired_webhook_ids
 
@@ -20,6 +20,9 @@ SETTINGS = (
     Setting("runpod_export_endpoint", "", None),
     Setting("provider_sync_max_per_run", 50),
     Setting("provider_timeout_seconds", 10.0, positive_seconds),
+    # videos at their provider
+    Setting("public_base_url", "", optional_base_url),  # the webhook URLs sent with a submission
+    Setting("video_refresh_seconds", 10),  # a GET of a running video older than this asks first
 )
 
 TASKS = (

@@ -24,3 +24,8 @@ def positive_seconds(text: str, env_name: str) -> float:
     if not 0 < seconds <= 60:
         raise ValueError(f"var {env_name} must be more than 0 and at most 60 seconds, got {text[:40]!r}")
     return seconds
+
+
+def optional_base_url(text: str, env_name: str) -> str:
+    """`base_url`, or empty (not set)."""
+    return base_url(text, env_name) if text else ""

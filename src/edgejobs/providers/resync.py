@@ -3,8 +3,8 @@
 `PROVIDER_SYNC_MAX_PER_RUN` per run and 6 requests at a time, and each answer drives the job
 through the export state machine (export_sync.py).
 
-A job is checked again after a wait: 10 s, doubling while RunPod's status stays the same, up to
-10 minutes, and never more than half the job's lease (an `IN_PROGRESS` answer extends the
+A job is checked again after a wait (checks.py): 10 s, doubling while RunPod's status stays the
+same, up to 10 minutes, and never more than half the job's lease (an `IN_PROGRESS` answer extends the
 lease, so a job RunPod is still running never lapses between checks). A timeout, a 429 or a
 5xx only reschedules the check (after `Retry-After` when RunPod sent one).
 """
@@ -12,7 +12,6 @@ lease, so a job RunPod is still running never lapses between checks). A timeout,
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..core import states
@@ -20,9 +19,10 @@ from ..core.chunks import Budget, TaskOutcome
 from ..core.config import Config
 from ..core.db import Database, named
 from ..core.logs import emit
-from ..core.outbound import Outbound, OutboundBudgetExhausted
+from ..core.outbound import Outbound
 from ..exports.machine import EXPORT_JOBS, PROCESSING
-from . import export_sync
+from . import checks, export_sync
+from .checks import MAX_WAIT_MS, MIN_WAIT_MS
 from .results import FINISHED, Outcome, ProviderJob, Refused
 from .runpod import RunPod
 from .sql import (
@@ -33,8 +33,7 @@ from .sql import (
     RESCHEDULE_CHECK_SQL,
 )
 
-MIN_WAIT_MS = 10_000
-MAX_WAIT_MS = 600_000
+__all__ = ["MAX_WAIT_MS", "MIN_WAIT_MS", "next_wait", "resync_export_jobs"]
 OVERHEAD_STATEMENTS = 3  # enrol, due, stale delete
 STATEMENTS_PER_JOB = 3  # the transition, its event, the check row
 
@@ -44,12 +43,11 @@ def runpod_client(outbound: Outbound, config: Config) -> RunPod:
 
 
 def next_wait(check: dict[str, Any], answer: Outcome) -> int:
-    """The wait before the next check: doubled when RunPod's status is unchanged (or there was
-    no answer), back to the minimum when it changed; at most half the lease."""
-    same = isinstance(answer, ProviderJob) and answer.raw_status == check["last_status"]
-    wait = check["wait_ms"] * 2 if same or not isinstance(answer, ProviderJob) else MIN_WAIT_MS
+    """The wait before the next check of an export job: at most half its lease (an
+    `IN_PROGRESS` answer extends the lease, so a job RunPod still runs never lapses between
+    checks)."""
     lease_ms = (check["lease_seconds"] or 300) * 1000
-    return max(MIN_WAIT_MS, min(wait, MAX_WAIT_MS, lease_ms // 2))
+    return checks.next_wait(check["wait_ms"], check["last_status"], answer, lease_ms // 2)
 
 
 async def resync_export_jobs(db: Database, config: Config, now: int, budget: Budget) -> TaskOutcome:
@@ -57,10 +55,10 @@ async def resync_export_jobs(db: Database, config: Config, now: int, budget: Bud
     outbound = budget.outbound
     if not config.runpod_export_endpoint or outbound is None:
         return TaskOutcome()
-    # The run's outbound budget is shared by every provider sync: PROVIDER_SYNC_MAX_PER_RUN is
-    # the most requests they make in one run, whichever task (or pass) makes them.
-    requests = min(config.provider_sync_max_per_run - outbound.used, outbound.remaining)
-    jobs = min(requests, (budget.remaining - OVERHEAD_STATEMENTS) // STATEMENTS_PER_JOB)
+    jobs = min(
+        checks.requests_allowed(config, outbound),
+        (budget.remaining - OVERHEAD_STATEMENTS) // STATEMENTS_PER_JOB,
+    )
     if jobs <= 0 or not budget.spend(2):
         return TaskOutcome(more=True)
     enrol = {"now": now, "wait_ms": MIN_WAIT_MS, "limit": budget.chunk_rows}  # one chunk per run
@@ -77,23 +75,14 @@ async def resync_export_jobs(db: Database, config: Config, now: int, budget: Bud
     client = runpod_client(outbound, config)
     endpoint = config.runpod_export_endpoint
 
-    def ask(check: dict[str, Any]) -> Callable[[], Awaitable[Outcome]]:
-        return lambda: client.status(endpoint, check["runpod_job_id"])
+    async def ask(check: dict[str, Any]) -> Outcome:
+        return await client.status(endpoint, check["runpod_job_id"])
 
-    answers = await outbound.gather_bounded([ask(c) for c in live])
-    checked = 0
-    for check, answer in zip(live, answers, strict=True):
-        if isinstance(answer, OutboundBudgetExhausted):
-            more = True
-            continue
-        if isinstance(answer, BaseException):
-            raise answer
-        if not budget.spend(STATEMENTS_PER_JOB):
-            more = True
-            break
+    async def record(check: dict[str, Any], answer: Outcome) -> None:
         await record_answer(db, config, now, check, answer)
-        checked += 1
-    return TaskOutcome(checked, more)
+
+    checked, unfinished = await checks.ask_and_record(outbound, budget, live, ask, record, STATEMENTS_PER_JOB)
+    return TaskOutcome(checked, more or unfinished)
 
 
 async def record_answer(
@@ -115,14 +104,13 @@ async def record_answer(
         statements.append(named(DELETE_CHECK_SQL, {"id": check["id"]}))
     else:
         wait = next_wait(check, answer)
-        retry_ms = int((getattr(answer, "retry_after", None) or 0) * 1000)
         last = answer.raw_status if isinstance(answer, ProviderJob) else None
         values = {
             "id": check["id"],
             "runpod_job_id": check["runpod_job_id"],
             "now": now,
             "wait_ms": wait,
-            "next_check_at": now + max(wait, retry_ms),
+            "next_check_at": checks.next_check_at(now, wait, answer),
             "last_status": last,
         }
         statements.append(named(RESCHEDULE_CHECK_SQL, values))

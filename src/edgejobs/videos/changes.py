@@ -11,50 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..core import ids, states
+from ..core import states
 from ..core.context import RequestContext
-from ..core.db import Statement, named
 from ..core.errors import ApiError, Conflict, Gone, ValidationError
 from ..core.events import events_page
 from ..core.http import HttpResponse, empty_response, json_response
-from ..core.states import Action, Rows
+from ..core.states import Action
 from ..core.validation import clip
 from . import machine
 from .handlers import create_statements, video_response
 from .machine import COMPLETED, VIDEOS
 from .model import NO_FIELDS, PATCH, REMIX, iso, not_found, owner_of, parse_video_id
 from .sql import (
-    ARCHIVED_USAGE_SQL,
-    DELETED_USAGE_SQL,
     DOWNLOADED_SQL,
     GET_VIDEO_SQL,
-    MOVE_GENERATION_SQL,
-    MOVE_USAGE_SQL,
 )
+from .submit import submit_created
+from .transitions import NOTHING_REPORTED as _NOTHING_REPORTED
+from .transitions import change_statements
 from .usage import quota_exceeded
-
-_NOTHING_REPORTED = {
-    "progress": None,
-    "provider_job_id": None,
-    "file_url": None,
-    "thumbnail_url": None,
-    "expires_at": None,
-    "error": None,
-}
-
-
-def change_statements(action: Action, values: Mapping[str, object]) -> list[Statement]:
-    """The transition, its event, and what follows it in the batch."""
-    rows: Rows = machine.ONE_VIDEO_MOVED if action.sources != action.targets else machine.ONE_VIDEO
-    bound = {**values, "transition_id": ids.token()}
-    statements = states.transition_statements(VIDEOS, action, rows, bound)
-    if action is machine.ARCHIVE:
-        statements.append(named(ARCHIVED_USAGE_SQL, bound))
-    elif action is machine.DELETE:
-        statements.append(named(DELETED_USAGE_SQL, bound))
-    elif action.event is not None and action is not machine.REMIXED:
-        statements += [named(MOVE_USAGE_SQL, bound), named(MOVE_GENERATION_SQL, bound)]
-    return statements
 
 
 async def change_video(
@@ -147,6 +122,7 @@ async def remix_video(ctx: RequestContext, id: str) -> HttpResponse:
     created = results[-4].first()
     if created is None:  # the charge was refused: nothing was written
         raise await quota_exceeded(ctx.db, charge, ctx.config, ctx.now)
+    created = await submit_created(ctx, created)
     return video_response(created, 201, {"location": f"/api/videos/{created['id']}"})
 
 

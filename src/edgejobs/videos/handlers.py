@@ -1,9 +1,10 @@
 """Videos, `/api/videos`: create (charging the owner's monthly quota in the same batch), get
 (ETag, Cache-Control, 304), list, stats. Changes of a video: changes.py; quotas: quotas.py.
 
-A create is one batch: the conditional charge of the owner's usage row, [the Idempotency-Key,]
-the video, its `created` event and the count of every video. Every INSERT after the charge
-depends on the charge's token, so a refused charge (429) inserts nothing.
+A create is one batch: the conditional charge of the owner's usage row, the count of every
+video, [the sync row of a provider-backed video,] [the Idempotency-Key,] the video and its
+`created` event. Every INSERT after the charge depends on the charge's token, so a refused
+charge (429) inserts nothing. A provider-backed video is then submitted (submit.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..core.events import event_after_change
 from ..core.http import HttpResponse, json_response, parse_entity_tags
 from ..core.pagination import page_request, page_rows, rendered_page_response
 from ..exports.model import parse_idempotency_key
+from ..providers.checks import MIN_WAIT_MS
 from .machine import STATUSES, VIDEOS
 from .model import (
     CREATE,
@@ -34,6 +36,7 @@ from .model import (
     parse_video_id,
     render_video,
 )
+from .refresh import refreshed
 from .sql import (
     ALL,
     CHARGE_SQL,
@@ -46,6 +49,8 @@ from .sql import (
     LIST_SQL,
     TAKE_KEY_SQL,
 )
+from .submit import SUBMIT_AGAIN_MS, submit_created
+from .sync_sql import INSERT_CHECK_SQL
 from .usage import Charge, period_of, quota_exceeded
 
 
@@ -95,8 +100,14 @@ def create_statements(
         "transition_id": ids.token(),
         "job_kind": VIDEOS.kind,
         "event": "created",
+        # The sync row: a job id the app gives is asked about soon; else the video is submitted
+        # after this batch, and again by the cron if it still has no job id 10 minutes later.
+        "check_at": ctx.now + (MIN_WAIT_MS if fields["provider_job_id"] else SUBMIT_AGAIN_MS),
+        "check_wait_ms": MIN_WAIT_MS,
+        "submits": 0 if fields["provider_job_id"] else 1,
     }
     statements = charge_statements(values)
+    statements.append(named(INSERT_CHECK_SQL, values))
     if key is not None:
         statements.append(named(TAKE_KEY_SQL, values))
     statements += [
@@ -116,6 +127,7 @@ async def create_video(ctx: RequestContext) -> HttpResponse:
     statements, charge, _values = create_statements(ctx, fields, owner, scoped_key, None)
     created = (await ctx.db.batch(statements))[-2].first()
     if created is not None:
+        created = await submit_created(ctx, created)
         return video_response(created, 201, {"location": f"/api/videos/{created['id']}"})
     if scoped_key is not None:
         replay = await ctx.db.first(IDEMPOTENT_REPLAY_SQL, scoped_key, ctx.now)
@@ -137,7 +149,7 @@ async def get_video(ctx: RequestContext, id: str) -> HttpResponse:
     row = await ctx.db.first(GET_VIDEO_SQL, video_id, owner_of(ctx.principal, {}).scope)
     if row is None:
         raise not_found(video_id)
-    response = video_response(row)
+    response = video_response(await refreshed(ctx, row))
     wanted = ctx.request.header("if-none-match")
     if wanted is not None:
         tags = parse_entity_tags(wanted)
