@@ -1,8 +1,9 @@
 """What the providers' HTTP tests share: a local runtime whose provider base URLs point at the
-loopback fakes, and export jobs a runner has handed to RunPod."""
+loopback fakes, export jobs a runner has handed to RunPod, and provider-backed videos."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -27,6 +28,23 @@ from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
 
 RUNPOD_WEBHOOK_TOKEN = "runpod-hook-" + "t" * 24
 MAX_PER_RUN = 12  # PROVIDER_SYNC_MAX_PER_RUN in these tests
+# Two provider-backed models (and sora-2, without a provider) in these tests.
+REPLICATE_MODEL, RUNPOD_MODEL = "wan-test", "hunyuan-test"
+VIDEO_MODELS = {
+    REPLICATE_MODEL: {
+        "cents_per_second": 10,
+        "max_seconds": 20,
+        "provider": "replicate",
+        "provider_model": "acme/video-model",
+    },
+    RUNPOD_MODEL: {
+        "cents_per_second": 4,
+        "max_seconds": 20,
+        "provider": "runpod",
+        "provider_model": RUNPOD_ENDPOINT,
+    },
+    "sora-2": {"cents_per_second": 10, "max_seconds": 20, "provider": "none"},
+}
 
 
 @dataclass
@@ -63,13 +81,66 @@ class ProvidersWorld:
     def make_checks_due(self) -> None:
         self.runtime.sql("UPDATE export_runpod_checks SET next_check_at = ?", now_ms() - 1)
 
+    def video(self, model: str = REPLICATE_MODEL, **fields: Any) -> httpx.Response:
+        """`POST /api/videos` for a user of its own (charged), unless `user_id` is given."""
+        body = {"model": model, "prompt": "A kite", "user_id": f"pv-{secrets.token_hex(6)}", **fields}
+        return self.client.post("/api/videos", json=body)
+
+    def running_video(self, model: str = REPLICATE_MODEL, **fields: Any) -> dict[str, Any]:
+        """A video its provider took (201 with its job id)."""
+        response = self.video(model, **fields)
+        assert response.status_code == 201 and response.json()["provider_job_id"], response.text
+        video: dict[str, Any] = response.json()
+        return video
+
+    def get_video(self, video_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/videos/{video_id}")
+        assert response.status_code == 200, response.text
+        video: dict[str, Any] = response.json()
+        return video
+
+    def video_events(self, video_id: str) -> list[dict[str, Any]]:
+        response = self.client.get(f"/api/videos/{video_id}/events", params={"limit": 200})
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    def video_checks(self) -> dict[str, dict[str, Any]]:
+        rows = self.runtime.sql("SELECT * FROM video_provider_checks")
+        return {row["video_id"]: row for row in rows}
+
+    def make_video_checks_due(self, *video_ids: str) -> None:
+        """The sync rows (of these videos, or all) due now and last asked long ago."""
+        past = now_ms() - 3_600_000
+        if video_ids:
+            for video_id in video_ids:
+                self.runtime.sql(
+                    "UPDATE video_provider_checks SET next_check_at = ?, checked_at = ? WHERE video_id = ?",
+                    now_ms() - 1,
+                    past,
+                    video_id,
+                )
+        else:
+            self.runtime.sql(
+                "UPDATE video_provider_checks SET next_check_at = ?, checked_at = ?", now_ms() - 1, past
+            )
+
+    def usage(self, owner: str) -> dict[str, Any]:
+        rows = self.runtime.sql("SELECT * FROM video_usage WHERE owner = ?", owner)
+        assert rows, f"no usage row for {owner}"
+        return rows[0]
+
     def settle(self) -> None:
-        """No check pending from an earlier test: every processing job cancelled, every check
-        row gone, no fault left scripted."""
+        """No check pending from an earlier test: every processing job and running video
+        cancelled, every check row gone, no fault left scripted."""
         self.runpod.clear_faults()
+        self.replicate.clear_faults()
         for row in self.runtime.sql("SELECT id FROM export_jobs WHERE status IN ('pending', 'processing')"):
             self.client.post(f"/api/export-jobs/{row['id']}/cancel")
         self.runtime.sql("DELETE FROM export_runpod_checks")
+        self.runtime.sql("DELETE FROM video_provider_checks")
+        for row in self.runtime.sql("SELECT id FROM videos WHERE status IN ('queued', 'in_progress')"):
+            self.client.post(f"/api/videos/{row['id']}/cancel")
 
 
 def now_ms() -> int:
@@ -91,6 +162,10 @@ def providers_world() -> Iterator[ProvidersWorld]:
             "PROVIDER_TIMEOUT_SECONDS": "1",
             "PROVIDER_SYNC_MAX_PER_RUN": str(MAX_PER_RUN),
             "MAINTENANCE_MAX_STATEMENTS": "400",
+            "VIDEO_MODELS": json.dumps(VIDEO_MODELS),
+            # No outgoing webhooks here: no D1 call after a write's answer (the fault tests
+            # count every call of a request).
+            "WEBHOOK_SEND_AFTER_WRITE": "false",
         }
         with (
             local_runtime(vars=settings) as rt,

@@ -141,14 +141,14 @@ ROUTES = [
         "/api/videos",
         create_video,
         _op(
-            "Create a video (queued), charging the owner's monthly quota",
+            "Create a video (queued), charging the owner's monthly quota; submitted to its provider",
             {
                 "201": _video("Created"),
                 "200": _video("The video an earlier create with this Idempotency-Key made"),
             },
             parameters=[_KEY],
             requestBody=CREATE.openapi(),
-            errors=("409", "429"),
+            errors=("409", "429", "502"),
         ),
     ),
     Route(
@@ -225,7 +225,7 @@ ROUTES = [
             {"201": _video("Created")},
             parameters=[_ID],
             requestBody=REMIX.openapi(),
-            errors=("409", "429"),
+            errors=("409", "429", "502"),
         ),
     ),
     Route(

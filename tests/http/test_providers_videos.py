@@ -1,0 +1,356 @@
+"""Provider-backed videos over HTTP: the Worker's real adapters (Pyodide's fetch) submit each
+video to the loopback Replicate and RunPod fakes on create, the cron polls them, a GET refreshes
+a stale one, and webhooks move them; every change through the videos' state machine, one event
+per change, a refund at most once."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.support.fake_http import Reply
+from tests.support.fake_providers import malformed, server_error, signed_webhook, slow, throttled
+from tests.support.providers import (
+    MAX_PER_RUN,
+    REPLICATE_MODEL,
+    RUNPOD_MODEL,
+    RUNPOD_WEBHOOK_TOKEN,
+    ProvidersWorld,
+    now_ms,
+)
+
+TEN_MINUTES_MS = 600_000
+
+
+def refused(status: int = 422, detail: str = "Invalid input: duration must be at most 10") -> Reply:
+    return Reply(status=status, json={"title": "Unprocessable", "detail": detail, "status": status})
+
+
+def status_events(world: ProvidersWorld, video_id: str) -> list[tuple[str, str | None, str]]:
+    return [(e["event"], e["from_status"], e["to_status"]) for e in world.video_events(video_id)]
+
+
+def test_create_submits_to_replicate_and_stores_the_prediction(providers: ProvidersWorld) -> None:
+    asked = len(providers.replicate.http.received("POST"))
+    video = providers.running_video(REPLICATE_MODEL, seconds=6, input={"aspect_ratio": "16:9"})
+    assert (video["status"], video["provider"], video["progress"]) == ("in_progress", "replicate", 0)
+    sent = providers.replicate.http.received("POST")[asked:]
+    assert len(sent) == 1 and sent[0].path == "/v1/models/acme/video-model/predictions"
+    assert sent[0].json()["input"] == {"prompt": "A kite", "duration": 6, "aspect_ratio": "16:9"}
+    assert "webhook" not in sent[0].json()  # PUBLIC_BASE_URL is not set here
+    prediction = providers.replicate.jobs[video["provider_job_id"]]
+    assert prediction["status"] == "starting"
+    assert status_events(providers, video["id"]) == [
+        ("created", None, "queued"),
+        ("status_changed", "queued", "in_progress"),
+    ]
+    check = providers.video_checks()[video["id"]]
+    assert (check["provider_job_id"], check["last_status"]) == (video["provider_job_id"], "starting")
+    assert check["next_check_at"] > now_ms() and check["wait_ms"] == 10_000
+
+
+def test_create_submits_to_runpod_and_the_video_waits_queued(providers: ProvidersWorld) -> None:
+    video = providers.running_video(RUNPOD_MODEL)
+    assert (video["status"], video["provider"]) == ("queued", "runpod")
+    assert providers.runpod.jobs[video["provider_job_id"]]["status"] == "IN_QUEUE"
+    assert status_events(providers, video["id"]) == [("created", None, "queued")]
+
+
+def test_a_refusal_fails_the_video_refunds_it_and_answers_502(providers: ProvidersWorld) -> None:
+    user = f"pv-refused-{time.time_ns()}"
+    providers.client.put(f"/api/quotas/{user}", json={"videos_limit": 1})
+    providers.replicate.fault(refused())
+    key = {"idempotency-key": f"k-{time.time_ns()}"}
+    body = {"model": REPLICATE_MODEL, "prompt": "A kite", "user_id": user}
+    answer = providers.client.post("/api/videos", json=body, headers=key)
+    assert answer.status_code == 502, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "provider_error"
+    assert error["details"]["status"] == 422 and "duration must be at most 10" in error["details"]["message"]
+    video = providers.get_video(error["details"]["video_id"])
+    assert video["status"] == "failed" and video["provider_job_id"] is None
+    assert video["error"]["code"] == "provider_refused" and "HTTP 422" in video["error"]["message"]
+    assert status_events(providers, video["id"]) == [
+        ("created", None, "queued"),
+        ("status_changed", "queued", "failed"),
+    ]
+    usage = providers.usage(user)
+    assert (usage["videos_used"], usage["cents_used"], usage["failed"]) == (0, 0, 1)
+    assert video["id"] not in providers.video_checks()
+    # The client's retry with the same key: the same (failed) video, no second charge.
+    again = providers.client.post("/api/videos", json=body, headers=key)
+    assert again.status_code == 200 and again.json()["id"] == video["id"]
+    assert providers.usage(user)["videos_used"] == 0
+    # The refund gave the unit back: the limit of 1 still allows a video.
+    assert providers.video(REPLICATE_MODEL, user_id=user).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [throttled(retry_after=30), server_error(503), slow(3), malformed(), Reply(drop=True)],
+    ids=["429", "503", "timeout", "malformed", "dropped"],
+)
+def test_a_transient_failure_keeps_the_video_queued_for_one_resubmission(
+    providers: ProvidersWorld, fault: Reply
+) -> None:
+    providers.replicate.fault(fault)
+    answer = providers.video(REPLICATE_MODEL)
+    assert answer.status_code == 201, answer.text
+    video = answer.json()
+    assert (video["status"], video["provider_job_id"]) == ("queued", None)
+    check = providers.video_checks()[video["id"]]
+    assert check["provider_job_id"] is None and check["submits"] == 1
+    assert check["next_check_at"] >= now_ms() + TEN_MINUTES_MS - 60_000
+    providers.cron()  # not due yet: nothing is sent
+    assert providers.get_video(video["id"])["provider_job_id"] is None
+    providers.make_video_checks_due(video["id"])
+    providers.cron()
+    now = providers.get_video(video["id"])
+    assert now["status"] == "in_progress" and now["provider_job_id"] in providers.replicate.jobs
+    assert providers.video_checks()[video["id"]]["submits"] == 2
+
+
+def test_a_failed_resubmission_fails_the_video_and_refunds_it_once(providers: ProvidersWorld) -> None:
+    user = f"pv-resubmit-{time.time_ns()}"
+    providers.runpod.fault(server_error(500))
+    video = providers.video(RUNPOD_MODEL, user_id=user).json()
+    assert video["provider_job_id"] is None and providers.usage(user)["videos_used"] >= 1
+    used = providers.usage(user)["videos_used"]
+    providers.runpod.fault(throttled(retry_after=5))
+    providers.make_video_checks_due(video["id"])
+    providers.cron()
+    now = providers.get_video(video["id"])
+    assert (now["status"], now["error"]["code"]) == ("failed", "provider_unavailable")
+    assert providers.usage(user)["videos_used"] == used - 1
+    assert video["id"] not in providers.video_checks()
+    providers.cron()
+    assert providers.usage(user)["videos_used"] == used - 1
+    assert [e[0] for e in status_events(providers, video["id"])] == ["created", "status_changed"]
+
+
+def test_a_video_whose_submissions_both_went_unrecorded_fails_without_a_third(
+    providers: ProvidersWorld,
+) -> None:
+    providers.replicate.fault(slow(3))
+    video = providers.video(REPLICATE_MODEL).json()
+    # The cron counted its attempt and died before recording the answer.
+    providers.runtime.sql("UPDATE video_provider_checks SET submits = 2 WHERE video_id = ?", video["id"])
+    providers.make_video_checks_due(video["id"])
+    posted = len(providers.replicate.http.received("POST"))
+    providers.cron()
+    assert len(providers.replicate.http.received("POST")) == posted
+    assert providers.get_video(video["id"])["error"]["code"] == "provider_unavailable"
+
+
+def test_polls_alone_move_a_video_queued_in_progress_completed(providers: ProvidersWorld) -> None:
+    video = providers.running_video(RUNPOD_MODEL)
+    job_id = video["provider_job_id"]
+    providers.make_video_checks_due(video["id"])
+    providers.cron()  # IN_QUEUE again: nothing new
+    assert providers.get_video(video["id"])["status"] == "queued"
+    assert providers.video_checks()[video["id"]]["wait_ms"] == 20_000  # unchanged: doubled
+    providers.runpod.put(job_id, "IN_PROGRESS")
+    providers.make_video_checks_due(video["id"])
+    providers.cron()
+    assert providers.get_video(video["id"])["status"] == "in_progress"
+    assert providers.video_checks()[video["id"]]["wait_ms"] == 10_000  # changed: starts over
+    providers.runpod.put(job_id, "COMPLETED", output={"video_url": "https://cdn.example/v.mp4"})
+    providers.make_video_checks_due(video["id"])
+    run = providers.cron()
+    assert run["counts"]["videos_synced"] >= 1 and run["error"] is None
+    done = providers.get_video(video["id"])
+    assert (done["status"], done["progress"], done["file_url"]) == (
+        "completed",
+        100,
+        "https://cdn.example/v.mp4",
+    )
+    assert status_events(providers, video["id"]) == [
+        ("created", None, "queued"),
+        ("status_changed", "queued", "in_progress"),
+        ("status_changed", "in_progress", "completed"),
+    ]
+    last = providers.video_events(video["id"])[-1]["data"]
+    assert (last["source"], last["provider"], last["provider_status"]) == ("provider", "runpod", "COMPLETED")
+    assert video["id"] not in providers.video_checks()
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [("FAILED", "provider_failed"), ("TIMED_OUT", "provider_timed_out"), ("404", "provider_expired")],
+)
+def test_a_provider_failure_fails_the_video_and_refunds_it_once(
+    providers: ProvidersWorld, status: str, code: str
+) -> None:
+    user = f"pv-fail-{status.lower()}-{time.time_ns()}"
+    video = providers.running_video(RUNPOD_MODEL, user_id=user)
+    assert providers.usage(user)["videos_used"] == 1
+    if status == "404":
+        providers.runpod.forget(video["provider_job_id"])
+    else:
+        providers.runpod.put(video["provider_job_id"], status, error="CUDA out of memory")
+    for _ in range(2):  # a second run finds nothing to do
+        providers.make_video_checks_due()
+        providers.cron()
+    now = providers.get_video(video["id"])
+    assert (now["status"], now["error"]["code"]) == ("failed", code)
+    usage = providers.usage(user)
+    assert (usage["videos_used"], usage["cents_used"], usage["failed"]) == (0, 0, 1)
+    assert [e[0] for e in status_events(providers, video["id"])] == ["created", "status_changed"]
+
+
+def test_completed_without_a_file_url_fails_refunded(providers: ProvidersWorld) -> None:
+    video = providers.running_video(REPLICATE_MODEL)
+    providers.replicate.put(video["provider_job_id"], "succeeded", output={"note": "no url here"})
+    providers.make_video_checks_due(video["id"])
+    providers.cron()
+    assert providers.get_video(video["id"])["error"]["code"] == "provider_no_output"
+
+
+@pytest.mark.parametrize(
+    ("fault", "least_wait_ms"),
+    [(throttled(retry_after=120), 120_000), (server_error(502), 20_000), (slow(3), 20_000)],
+    ids=["429", "502", "timeout"],
+)
+def test_no_answer_to_a_poll_only_reschedules(
+    providers: ProvidersWorld, fault: Reply, least_wait_ms: int
+) -> None:
+    video = providers.running_video(REPLICATE_MODEL)
+    providers.replicate.put(video["provider_job_id"], "succeeded", output="https://cdn.example/r.mp4")
+    before = (providers.get_video(video["id"]), providers.video_events(video["id"]))
+    providers.make_video_checks_due(video["id"])
+    providers.replicate.fault(fault)
+    started = now_ms()
+    providers.cron()
+    providers.runtime.sql(  # keep the GET below from refreshing it
+        "UPDATE video_provider_checks SET checked_at = ? WHERE video_id = ?", now_ms(), video["id"]
+    )
+    assert (providers.get_video(video["id"]), providers.video_events(video["id"])) == before
+    assert providers.video_checks()[video["id"]]["next_check_at"] >= started + least_wait_ms
+    providers.make_video_checks_due(video["id"])
+    providers.cron()
+    assert providers.get_video(video["id"])["status"] == "completed"
+
+
+def test_a_get_refreshes_a_stale_running_video(providers: ProvidersWorld) -> None:
+    video = providers.running_video(REPLICATE_MODEL)
+    logs = "Generating\n 45%|████▌     | 45/100\n"
+    providers.replicate.put(video["provider_job_id"], "processing", logs=logs)
+    got = providers.get_video(video["id"])  # asked a moment ago (the submission): no refresh
+    assert got["progress"] == 0
+    providers.make_video_checks_due(video["id"])
+    asked = len(providers.replicate.http.received("GET"))
+    assert providers.get_video(video["id"])["progress"] == 45
+    assert len(providers.replicate.http.received("GET")) == asked + 1
+    assert providers.get_video(video["id"])["progress"] == 45  # just asked: no second request
+    assert len(providers.replicate.http.received("GET")) == asked + 1
+    providers.replicate.put(video["provider_job_id"], "succeeded", output=["https://cdn.example/a.mp4"])
+    providers.make_video_checks_due(video["id"])
+    done = providers.get_video(video["id"])
+    assert (done["status"], done["file_url"]) == ("completed", "https://cdn.example/a.mp4")
+    assert video["id"] not in providers.video_checks()
+
+
+@pytest.mark.parametrize("fault", [server_error(500), slow(3), refused(401)], ids=["500", "timeout", "401"])
+def test_a_get_answers_the_stored_video_when_the_provider_is_down(
+    providers: ProvidersWorld, fault: Reply
+) -> None:
+    video = providers.running_video(REPLICATE_MODEL)
+    providers.replicate.put(video["provider_job_id"], "succeeded", output="https://cdn.example/x.mp4")
+    providers.make_video_checks_due(video["id"])
+    providers.replicate.fault(fault)
+    answer = providers.client.get(f"/api/videos/{video['id']}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "in_progress"
+    assert providers.video_checks()[video["id"]]["checked_at"] >= now_ms() - 30_000
+
+
+def test_webhooks_alone_move_a_video(providers: ProvidersWorld) -> None:
+    video = providers.running_video(REPLICATE_MODEL)
+    prediction = providers.replicate.prediction(
+        video["provider_job_id"], "succeeded", output=["https://cdn.example/w.mp4"]
+    )
+    headers, raw = signed_webhook(prediction)
+    answer = providers.anon.post("/api/providers/replicate/webhook", content=raw, headers=headers)
+    assert answer.json() == {"status": "applied", "target": "video", "outcome": "completed", "reason": None}
+    assert providers.get_video(video["id"])["file_url"] == "https://cdn.example/w.mp4"
+    again = providers.anon.post("/api/providers/replicate/webhook", content=raw, headers=headers)
+    assert again.json()["reason"] == "replayed"
+    runpod_video = providers.running_video(RUNPOD_MODEL)
+    url = f"/api/providers/runpod/webhook/{RUNPOD_WEBHOOK_TOKEN}"
+    body = {"id": runpod_video["provider_job_id"], "status": "IN_PROGRESS"}
+    assert providers.anon.post(url, json=body).json()["outcome"] == "started"
+    body = {"id": runpod_video["provider_job_id"], "status": "CANCELLED"}
+    assert providers.anon.post(url, json=body).json()["outcome"] == "cancelled"
+    assert providers.anon.post(url, json=body).json()["outcome"] == "unchanged"
+    assert [e[0] for e in status_events(providers, runpod_video["id"])] == [
+        "created",
+        "status_changed",
+        "cancelled",
+    ]
+
+
+@pytest.mark.parametrize("final", ["COMPLETED", "FAILED"])
+def test_webhook_poll_and_refresh_racing_make_one_terminal_event(
+    providers: ProvidersWorld, final: str
+) -> None:
+    users = [f"pv-race-{final.lower()}-{i}-{time.time_ns()}" for i in range(5)]
+    videos = [providers.running_video(RUNPOD_MODEL, user_id=user) for user in users]
+    for video in videos:
+        output = {"video_url": f"https://cdn.example/{video['id']}.mp4"} if final == "COMPLETED" else None
+        providers.runpod.put(video["provider_job_id"], final, output=output, error="boom")
+    providers.make_video_checks_due()
+    url = f"/api/providers/runpod/webhook/{RUNPOD_WEBHOOK_TOKEN}"
+
+    def hook(video: dict[str, Any]) -> int:
+        body = providers.runpod.jobs[video["provider_job_id"]]
+        return providers.anon.post(url, json=body).status_code
+
+    def read(video: dict[str, Any]) -> int:
+        return providers.client.get(f"/api/videos/{video['id']}").status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        cron = pool.submit(providers.cron)
+        codes = list(pool.map(hook, videos)) + list(pool.map(read, videos))
+        cron.result()
+    assert set(codes) == {200}
+    for user, video in zip(users, videos, strict=True):
+        trail = status_events(providers, video["id"])
+        assert trail == [("created", None, "queued"), ("status_changed", "queued", final.lower())], trail
+        usage = providers.usage(user)
+        assert usage["videos_used"] == (1 if final == "COMPLETED" else 0)
+        assert usage[final.lower()] == 1
+
+
+def test_many_running_videos_drain_within_the_bound(providers: ProvidersWorld) -> None:
+    videos = [providers.running_video(REPLICATE_MODEL) for _ in range(MAX_PER_RUN * 2 + 3)]
+    for video in videos:
+        providers.replicate.put(video["provider_job_id"], "succeeded", output="https://cdn.example/d.mp4")
+    providers.make_video_checks_due()
+    runs = [providers.cron() for _ in range(3)]
+    assert [run["counts"]["videos_synced"] for run in runs] == [MAX_PER_RUN, MAX_PER_RUN, 3]
+    assert [run["more"] for run in runs] == [True, True, False]
+    assert {providers.get_video(v["id"])["status"] for v in videos} == {"completed"}
+
+
+def test_a_video_cancelled_meanwhile_is_let_go(providers: ProvidersWorld) -> None:
+    video = providers.running_video(REPLICATE_MODEL)
+    assert providers.client.post(f"/api/videos/{video['id']}/cancel").status_code == 200
+    providers.replicate.put(video["provider_job_id"], "succeeded", output="https://cdn.example/late.mp4")
+    providers.make_video_checks_due(video["id"])
+    providers.cron()
+    now = providers.get_video(video["id"])
+    assert (now["status"], now["file_url"]) == ("cancelled", None)
+    assert video["id"] not in providers.video_checks()
+
+
+def test_a_job_id_the_app_reports_is_polled_not_submitted(providers: ProvidersWorld) -> None:
+    providers.runpod.put("app-made-1", "IN_PROGRESS")
+    posted = len(providers.runpod.http.received("POST"))
+    video = providers.running_video(RUNPOD_MODEL, provider_job_id="app-made-1")
+    assert video["status"] == "queued" and len(providers.runpod.http.received("POST")) == posted
+    providers.make_video_checks_due(video["id"])
+    providers.cron()
+    assert providers.get_video(video["id"])["status"] == "in_progress"
