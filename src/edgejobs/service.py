@@ -51,7 +51,7 @@ async def health(ctx: RequestContext) -> HttpResponse:
 def sync_lag(oldest_check: dict[str, Any] | None, now: int) -> int | None:
     """How long the most overdue provider check has waited past its time (0: none overdue;
     None: nothing is being synced)."""
-    if oldest_check is None:
+    if oldest_check is None or oldest_check["next_check_at"] is None:
         return None
     return max(0, now - oldest_check["next_check_at"]) // 1000
 

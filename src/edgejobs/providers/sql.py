@@ -53,5 +53,11 @@ SET next_check_at = :next_check_at, wait_ms = :wait_ms, last_status = coalesce(:
 WHERE job_id = :id AND runpod_job_id = :runpod_job_id
 """
 DELETE_CHECK_SQL = "DELETE FROM export_runpod_checks WHERE job_id = :id"
-# /health: the longest a due check has waited (0 when none is due).
-OLDEST_DUE_CHECK_SQL = "SELECT next_check_at FROM export_runpod_checks ORDER BY next_check_at LIMIT 1"
+# /health: the longest a due check has waited (0 when none is due), of export jobs' RunPod
+# checks and provider-backed videos' sync rows (NULL: nothing is tracked).
+OLDEST_DUE_CHECK_SQL = """
+SELECT min(next_check_at) AS next_check_at FROM (
+  SELECT * FROM (SELECT next_check_at FROM export_runpod_checks ORDER BY next_check_at LIMIT 1)
+  UNION ALL
+  SELECT * FROM (SELECT next_check_at FROM video_provider_checks ORDER BY next_check_at LIMIT 1))
+"""

@@ -54,5 +54,3 @@ WHERE video_id IN (SELECT value FROM json_each(?1)) AND provider_job_id IS NULL
 VIDEO_BY_PROVIDER_JOB_SQL = """
 SELECT id FROM videos WHERE provider_job_id = ?1 AND +provider = ?2 AND +deleted_at IS NULL LIMIT 1
 """
-# /health: the most overdue check of a running video.
-OLDEST_DUE_VIDEO_CHECK_SQL = "SELECT next_check_at FROM video_provider_checks ORDER BY next_check_at LIMIT 1"
