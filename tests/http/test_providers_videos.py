@@ -322,6 +322,7 @@ def test_webhook_poll_and_refresh_racing_make_one_terminal_event(
         usage = providers.usage(user)
         assert usage["videos_used"] == (1 if final == "COMPLETED" else 0)
         assert usage[final.lower()] == 1
+    providers.assert_videos_consistent()
 
 
 def test_many_running_videos_drain_within_the_bound(providers: ProvidersWorld) -> None:
@@ -354,3 +355,28 @@ def test_a_job_id_the_app_reports_is_polled_not_submitted(providers: ProvidersWo
     providers.make_video_checks_due(video["id"])
     providers.cron()
     assert providers.get_video(video["id"])["status"] == "in_progress"
+
+
+def test_a_remix_of_a_provider_backed_video_is_submitted_too(providers: ProvidersWorld) -> None:
+    video = providers.running_video(REPLICATE_MODEL)
+    providers.replicate.put(video["provider_job_id"], "succeeded", output="https://cdn.example/src.mp4")
+    providers.make_video_checks_due(video["id"])
+    assert providers.get_video(video["id"])["status"] == "completed"
+    remix = providers.client.post(f"/api/videos/{video['id']}/remix", json={"prompt": "Same, at dusk"})
+    assert remix.status_code == 201, remix.text
+    made = remix.json()
+    assert made["status"] == "in_progress" and made["provider_job_id"] in providers.replicate.jobs
+    assert made["provider_job_id"] != video["provider_job_id"]
+
+
+def test_health_counts_the_videos_sync_lag(providers: ProvidersWorld) -> None:
+    assert providers.anon.get("/health").json()["provider_sync_lag_seconds"] is None
+    video = providers.running_video(RUNPOD_MODEL)
+    assert providers.anon.get("/health").json()["provider_sync_lag_seconds"] == 0
+    providers.runtime.sql(
+        "UPDATE video_provider_checks SET next_check_at = ? WHERE video_id = ?",
+        now_ms() - 90_000,
+        video["id"],
+    )
+    assert providers.anon.get("/health").json()["provider_sync_lag_seconds"] >= 90
+    providers.assert_videos_consistent()

@@ -78,6 +78,7 @@ def test_a_refused_create_whose_failure_is_not_recorded_fails_at_the_resubmissio
     now = providers.get_video(video_id)
     assert (now["status"], now["error"]["code"]) == ("failed", "provider_refused")
     assert providers.usage(user_of(providers, video_id))["videos_used"] == 0
+    providers.assert_videos_consistent()
 
 
 def test_a_cron_run_failing_at_any_d1_call_loses_nothing(providers: ProvidersWorld) -> None:
@@ -102,6 +103,7 @@ def test_a_cron_run_failing_at_any_d1_call_loses_nothing(providers: ProvidersWor
         usage = providers.usage(user_of(providers, video["id"]))
         assert (usage["videos_used"], usage["failed"]) == (0, 1), nth
         assert video["id"] not in providers.video_checks()
+    providers.assert_videos_consistent()
 
 
 def test_a_refreshing_get_failing_at_each_d1_call(providers: ProvidersWorld) -> None:
@@ -125,6 +127,7 @@ def test_a_refreshing_get_failing_at_each_d1_call(providers: ProvidersWorld) -> 
         assert snapshot(providers) == before, f"a failure at D1 call {nth} wrote something"
         assert providers.get_video(video["id"])["status"] == "completed"
         assert terminal_trail(providers, video["id"]) == ["created", "status_changed", "status_changed"]
+    providers.assert_videos_consistent()
 
 
 @pytest.mark.parametrize("provider", ["replicate", "runpod"])

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.consistency_videos import assert_videos_consistent
 from tests.support.cron import run_cron
 from tests.support.exports import claim_job, heartbeat
 from tests.support.factories import create_export_job
@@ -129,6 +130,11 @@ class ProvidersWorld:
         rows = self.runtime.sql("SELECT * FROM video_usage WHERE owner = ?", owner)
         assert rows, f"no usage row for {owner}"
         return rows[0]
+
+    def assert_videos_consistent(self) -> None:
+        """Every provider test user's videos: event trails, usage counts and charges, refunds."""
+        rows = self.runtime.sql("SELECT DISTINCT user_id FROM videos WHERE user_id LIKE 'pv-%'")
+        assert_videos_consistent(self.runtime.sql, {row["user_id"] for row in rows})
 
     def settle(self) -> None:
         """No check pending from an earlier test: every processing job and running video
