@@ -325,14 +325,24 @@ def test_webhook_poll_and_refresh_racing_make_one_terminal_event(
     providers.assert_videos_consistent()
 
 
-def test_many_running_videos_drain_within_the_bound(providers: ProvidersWorld) -> None:
-    videos = [providers.running_video(REPLICATE_MODEL) for _ in range(MAX_PER_RUN * 2 + 3)]
+def test_many_running_videos_drain_within_the_bound_six_at_a_time(providers: ProvidersWorld) -> None:
+    videos = [providers.running_video(RUNPOD_MODEL) for _ in range(MAX_PER_RUN * 2 + 3)]
     for video in videos:
-        providers.replicate.put(video["provider_job_id"], "succeeded", output="https://cdn.example/d.mp4")
+        providers.runpod.put(
+            video["provider_job_id"], "COMPLETED", output={"url": "https://cdn.example/d.mp4"}
+        )
     providers.make_video_checks_due()
-    runs = [providers.cron() for _ in range(3)]
+    route = providers.runpod.status_route
+    served = route.served
+    route.max_in_flight = 0
+    providers.runpod.delay = 0.2  # long enough for the requests of a run to overlap
+    try:
+        runs = [providers.cron() for _ in range(3)]
+    finally:
+        providers.runpod.delay = 0.0
     assert [run["counts"]["videos_synced"] for run in runs] == [MAX_PER_RUN, MAX_PER_RUN, 3]
     assert [run["more"] for run in runs] == [True, True, False]
+    assert route.served - served == len(videos) and route.max_in_flight == 6
     assert {providers.get_video(v["id"])["status"] for v in videos} == {"completed"}
 
 
