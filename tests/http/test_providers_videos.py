@@ -390,3 +390,22 @@ def test_health_counts_the_videos_sync_lag(providers: ProvidersWorld) -> None:
     )
     assert providers.anon.get("/health").json()["provider_sync_lag_seconds"] >= 90
     providers.assert_videos_consistent()
+
+
+@pytest.mark.parametrize("down", [False, True], ids=["provider-up", "provider-down"])
+def test_a_cancel_cancels_at_the_provider_too(providers: ProvidersWorld, down: bool) -> None:
+    user = f"pv-cancel-{time.time_ns()}"
+    video = providers.running_video(REPLICATE_MODEL, user_id=user)
+    if down:
+        providers.replicate.fault(server_error(503))
+    answer = providers.client.post(f"/api/videos/{video['id']}/cancel")
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled", answer.text
+    cancels = [r for r in providers.replicate.http.received("POST") if r.path.endswith("/cancel")]
+    assert cancels and cancels[-1].path == f"/v1/predictions/{video['provider_job_id']}/cancel"
+    expected = "starting" if down else "canceled"
+    assert providers.replicate.jobs[video["provider_job_id"]]["status"] == expected
+    assert providers.usage(user)["videos_used"] == 0
+    providers.make_video_checks_due(video["id"])
+    providers.cron()  # its sync row is let go; the video stays cancelled
+    assert video["id"] not in providers.video_checks()
+    assert providers.get_video(video["id"])["status"] == "cancelled"

@@ -1,4 +1,4 @@
-"""A video's provider behind one interface: submit a job and ask about it, whichever provider
+"""A video's provider behind one interface: submit a job, ask about it, cancel it, whichever provider
 (`replicate`: the model is `owner/name`; `runpod`: the model is an endpoint id), with the
 settings' base URLs, keys and timeout. A model name the adapter cannot send (not `owner/name`,
 not an endpoint id) is a refusal (status 0), so a misconfigured model fails its video cleanly.
@@ -58,6 +58,15 @@ class VideoProvider:
             if isinstance(self.client, Replicate):
                 return await self.client.create(model, input, webhook)
             return await self.client.run(model, input, webhook)
+        except ValueError as exc:
+            return Refused(0, f"the model is misconfigured: {exc}")
+
+    async def cancel(self, model: str, job_id: str) -> Outcome:
+        """Ask the provider to stop the job (its answer: the job after the request)."""
+        try:
+            if isinstance(self.client, Replicate):
+                return await self.client.cancel(job_id)
+            return await self.client.cancel(model, job_id)
         except ValueError as exc:
             return Refused(0, f"the model is misconfigured: {exc}")
 

@@ -22,6 +22,7 @@ from . import machine
 from .handlers import create_statements, video_response
 from .machine import COMPLETED, VIDEOS
 from .model import NO_FIELDS, PATCH, REMIX, iso, not_found, owner_of, parse_video_id
+from .provider_cancel import cancel_at_provider
 from .sql import (
     DOWNLOADED_SQL,
     GET_VIDEO_SQL,
@@ -75,7 +76,9 @@ async def patch_video(ctx: RequestContext, id: str) -> HttpResponse:
 async def cancel_video(ctx: RequestContext, id: str) -> HttpResponse:
     video_id = parse_video_id(id)
     await NO_FIELDS.read(ctx)
-    return video_response(await change_video(ctx, machine.CANCEL, video_id, {}))
+    cancelled = await change_video(ctx, machine.CANCEL, video_id, {})
+    await cancel_at_provider(ctx.config, cancelled)
+    return video_response(cancelled)
 
 
 async def archive_video(ctx: RequestContext, id: str) -> HttpResponse:

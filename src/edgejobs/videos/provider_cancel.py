@@ -1,0 +1,29 @@
+"""A provider-backed video cancelled by its owner or the service is cancelled at its provider
+too, when it has a job there: one request (5 s at most) after the cancel's batch, best effort.
+The cancel itself is already recorded (and refunded); whatever the provider answers, or if it
+does not, the answer is the cancelled video. A job the provider finishes anyway changes
+nothing: the video is final, and its sync row is dropped when it comes due."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core import services
+from ..core.config import Config
+from ..core.logs import emit
+from ..core.outbound import Outbound
+from ..providers.clients import PROVIDERS, VideoProvider
+from .submit import provider_model
+
+CANCEL_TIMEOUT_SECONDS = 5.0
+
+
+async def cancel_at_provider(config: Config, video: dict[str, Any]) -> None:
+    transport = services.current().transport
+    if video["provider"] not in PROVIDERS or video["provider_job_id"] is None or transport is None:
+        return
+    provider = VideoProvider(
+        video["provider"], Outbound(transport, max_requests=1), config, CANCEL_TIMEOUT_SECONDS
+    )
+    outcome = await provider.cancel(provider_model(config, video), video["provider_job_id"])
+    emit("info", "video cancelled at its provider", video_id=video["id"], outcome=repr(outcome)[:300])
