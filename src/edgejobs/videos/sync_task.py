@@ -52,9 +52,13 @@ async def sync_videos(db: Database, config: Config, now: int, budget: Budget) ->
         checks.requests_allowed(config, outbound),
         (budget.remaining - OVERHEAD_STATEMENTS) // STATEMENTS_PER_VIDEO,
     )
-    if most <= 0 or not budget.spend():
+    if not budget.spend():
         return TaskOutcome(more=True)
-    due = await db.all(DUE_CHECKS_SQL, now, most + 1)
+    # The due rows; with no room for a video this run, the query is the probe of whether
+    # anything is due (work left) or not (a quiet run).
+    due = await db.all(DUE_CHECKS_SQL, now, max(most, 0) + 1)
+    if most <= 0:
+        return TaskOutcome(more=bool(due))
     more = len(due) > most
     due = due[:most]
     gone = [c["id"] for c in due if stale(c)]

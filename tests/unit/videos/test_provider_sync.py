@@ -240,3 +240,17 @@ def test_webhook_urls_follow_public_base_url() -> None:
     assert webhook_url(Config.from_env({"PUBLIC_BASE_URL": "https://w.example"}.get), "runpod") is None
     with pytest.raises(ValueError):
         VideoProvider("other", Outbound(Script()), config)
+
+
+async def test_a_run_without_room_reports_work_left_only_when_something_is_due(fake: FakeD1) -> None:
+    config = Config.from_env(VARS.get)
+    now = int(time.time() * 1000)
+
+    async def tiny_run(at: int) -> Any:
+        budget = Budget.lasting(100, 2, 10_000, Outbound(Script(), log=None))  # no room for a video
+        return await sync_videos(Database(fake), config, at, budget)
+
+    assert (await tiny_run(now)).more is False  # nothing tracked: a quiet run
+    await create(fake, Script(OutboundTimeout("no answer")))
+    assert (await tiny_run(now)).more is False  # tracked, not due yet
+    assert (await tiny_run(now + 11 * 60_000)).more is True
