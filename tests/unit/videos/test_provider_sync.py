@@ -254,3 +254,14 @@ async def test_a_run_without_room_reports_work_left_only_when_something_is_due(f
     await create(fake, Script(OutboundTimeout("no answer")))
     assert (await tiny_run(now)).more is False  # tracked, not due yet
     assert (await tiny_run(now + 11 * 60_000)).more is True
+
+
+async def test_a_submission_carries_the_webhook_url_when_public_base_url_is_set(fake: FakeD1) -> None:
+    script = Script(prediction("p9", "starting"))
+    client = Client(fake, script)
+    client.vars = {**VARS, "PUBLIC_BASE_URL": "https://jobs.example.com"}
+    response = await client.request("POST", "/api/videos", {"model": "rep", "prompt": "p", "user_id": "u9"})
+    assert response.status == 201
+    [(_, _, sent)] = script.sent
+    assert sent["webhook"] == "https://jobs.example.com/api/providers/replicate/webhook"
+    assert sent["webhook_events_filter"] == ["start", "completed"]
