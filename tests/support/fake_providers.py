@@ -42,6 +42,11 @@ def throttled(retry_after: int = 1, detail: str = "Request was throttled.") -> R
     return Reply(status=429, json=body, headers={"Retry-After": str(retry_after)})
 
 
+def refused(status: int = 422, detail: str = "Invalid input: duration must be at most 10") -> Reply:
+    """A 4xx other than 404 and 429 (a problem-details body, as Replicate sends)."""
+    return Reply(status=status, json={"title": "Unprocessable", "detail": detail, "status": status})
+
+
 def server_error(status: int = 500) -> Reply:
     return Reply(status=status, json={"error": "Internal Server Error"})
 

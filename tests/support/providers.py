@@ -106,6 +106,10 @@ class ProvidersWorld:
         items: list[dict[str, Any]] = response.json()["items"]
         return items
 
+    def status_trail(self, video_id: str) -> list[tuple[str, str | None, str]]:
+        """The video's events as (event, from_status, to_status), oldest first."""
+        return [(e["event"], e["from_status"], e["to_status"]) for e in self.video_events(video_id)]
+
     def video_checks(self) -> dict[str, dict[str, Any]]:
         rows = self.runtime.sql("SELECT * FROM video_provider_checks")
         return {row["video_id"]: row for row in rows}
