@@ -3,7 +3,8 @@
 A webhook names only the provider's own job id. Each `Target` looks up a record of its kind
 by that id and, when it has one, applies the mapped answer to it through its own state
 machine; the first target that knows the id takes the answer. Export jobs take RunPod's;
-videos add their target to `TARGETS` (one line) when they are wired in.
+videos (Replicate's and RunPod's) add their target to `TARGETS` when their package is imported
+(videos/__init__.py), after the export jobs'.
 
 A target writes the caller's `also` statements (the webhook id that marks a delivery as
 received) in the same batch as its change, or alone when nothing changes: a delivery is
