@@ -6,6 +6,7 @@ not an endpoint id) is a refusal (status 0), so a misconfigured model fails its 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from ..core.config import Config
@@ -54,27 +55,26 @@ class VideoProvider:
     async def submit(self, model: str, input: dict[str, Any]) -> Outcome:
         """Start a job of `model` with `input` (the webhook URL when one is configured)."""
         webhook = webhook_url(self.config, self.name)
-        try:
-            if isinstance(self.client, Replicate):
-                return await self.client.create(model, input, webhook)
-            return await self.client.run(model, input, webhook)
-        except ValueError as exc:
-            return Refused(0, f"the model is misconfigured: {exc}")
+        if isinstance(self.client, Replicate):
+            return await _refused_if_misconfigured(self.client.create(model, input, webhook))
+        return await _refused_if_misconfigured(self.client.run(model, input, webhook))
 
     async def cancel(self, model: str, job_id: str) -> Outcome:
         """Ask the provider to stop the job (its answer: the job after the request)."""
-        try:
-            if isinstance(self.client, Replicate):
-                return await self.client.cancel(job_id)
-            return await self.client.cancel(model, job_id)
-        except ValueError as exc:
-            return Refused(0, f"the model is misconfigured: {exc}")
+        if isinstance(self.client, Replicate):
+            return await _refused_if_misconfigured(self.client.cancel(job_id))
+        return await _refused_if_misconfigured(self.client.cancel(model, job_id))
 
     async def status(self, model: str, job_id: str) -> Outcome:
         """The job as the provider has it now."""
-        try:
-            if isinstance(self.client, Replicate):
-                return await self.client.get(job_id)
-            return await self.client.status(model, job_id)
-        except ValueError as exc:
-            return Refused(0, f"the model is misconfigured: {exc}")
+        if isinstance(self.client, Replicate):
+            return await _refused_if_misconfigured(self.client.get(job_id))
+        return await _refused_if_misconfigured(self.client.status(model, job_id))
+
+
+async def _refused_if_misconfigured(call: Awaitable[Outcome]) -> Outcome:
+    """The call's outcome; a model name the adapter cannot send is a refusal (status 0)."""
+    try:
+        return await call
+    except ValueError as exc:
+        return Refused(0, f"the model is misconfigured: {exc}")

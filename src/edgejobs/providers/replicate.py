@@ -13,18 +13,16 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ..core.outbound import Outbound
 from .results import (
     CANCELLED,
     COMPLETED,
     FAILED,
     IN_PROGRESS,
-    PROVIDER_EXPIRED,
     PROVIDER_FAILED,
     Outcome,
+    ProviderClient,
     ProviderJob,
     Transient,
-    ask,
     failed_error,
     first_url,
     is_id,
@@ -70,21 +68,13 @@ def progress_from_logs(logs: Any) -> int | None:
     return min(99, int(found[-1])) if found else None
 
 
-def expired(prediction_id: str) -> ProviderJob:
-    """A prediction Replicate does not know (404): final, as failed."""
-    message = f"Replicate no longer has prediction {prediction_id}."
-    error = {"code": PROVIDER_EXPIRED, "message": message}
-    return ProviderJob(NAME, prediction_id, FAILED, "not_found", error=error, expired=True)
-
-
-class Replicate:
+class Replicate(ProviderClient):
     """Replicate's predictions API for one invocation (its `Outbound`)."""
 
-    def __init__(self, outbound: Outbound, base_url: str, token: str, timeout: float = 10.0) -> None:
-        self.outbound = outbound
-        self.base = base_url.rstrip("/")
-        self.headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-        self.timeout = timeout
+    read = staticmethod(map_prediction)
+    name = NAME
+    not_found = "not_found"
+    gone = "Replicate no longer has prediction {id}."
 
     async def create(self, model: str, input: dict[str, Any], webhook: str | None = None) -> Outcome:
         """Start a prediction of an official model (`owner/name`)."""
@@ -107,7 +97,3 @@ class Replicate:
 
     def _url(self, prediction_id: str) -> str:
         return f"{self.base}/v1/predictions/{quote(prediction_id, safe='')}"
-
-    async def _call(self, method: str, url: str, body: bytes | None, known_id: str | None) -> Outcome:
-        request = (method, url, self.headers, body, self.timeout)
-        return await ask(self.outbound, request, known_id, map_prediction, expired)

@@ -85,32 +85,50 @@ class Refused:
 Outcome = ProviderJob | Transient | Refused
 
 
-async def ask(
-    outbound: Outbound,
-    request: tuple[str, str, dict[str, str], bytes | None, float],
-    known_id: str | None,
-    read: Callable[[Any], ProviderJob | Transient],
-    expire: Callable[[str], ProviderJob],
-) -> Outcome:
-    """One provider request (method, url, headers, body, timeout) as an outcome: the job `read`
-    finds in a 2xx answer (it must be about `known_id` when one was asked about), `expire(id)`
-    for a 404 about a known id, else a refusal or a transient failure."""
-    method, url, headers, body, timeout = request
-    try:
-        response = await outbound.request(method, url, headers=headers, body=body, timeout=timeout)
-    except OutboundError as exc:
-        return failure_outcome(exc)
-    if response.ok:
+class ProviderClient:
+    """What the adapters share: one invocation's `Outbound`, the API's base URL, its bearer
+    key, the timeout, and one request made into an outcome. An adapter names how it reads a
+    2xx answer (`read`: the job, or `Transient` for a body that is not one) and what a 404
+    about a known job means (`gone`)."""
+
+    name: str
+    read: Callable[[Any], ProviderJob | Transient]
+    not_found: str  # the provider's word recorded for a job it answers 404 about
+    gone: str  # what that 404 means, with `{id}`
+
+    @classmethod
+    def expire(cls, job_id: str) -> ProviderJob:
+        """A job the provider no longer keeps (404): final, as failed."""
+        error = {"code": PROVIDER_EXPIRED, "message": cls.gone.format(id=job_id)}
+        return ProviderJob(cls.name, job_id, FAILED, cls.not_found, error=error, expired=True)
+
+    def __init__(self, outbound: Outbound, base_url: str, key: str, timeout: float = 10.0) -> None:
+        self.outbound = outbound
+        self.base = base_url.rstrip("/")
+        self.headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+        self.timeout = timeout
+
+    async def _call(self, method: str, url: str, body: bytes | None, known_id: str | None) -> Outcome:
+        """The request as an outcome: the job in a 2xx answer (about `known_id` when one was
+        asked about), `expire(id)` for a 404 about a known id, else a refusal or a transient
+        failure."""
         try:
-            mapped = read(response.json())
-        except ValueError as exc:
-            return Transient("invalid_answer", str(exc), response.status)
-        if known_id is not None and isinstance(mapped, ProviderJob) and mapped.job_id != known_id:
-            return Transient("invalid_answer", f"asked about {known_id}, answered about {mapped.job_id}")
-        return mapped
-    if response.status == 404 and known_id is not None:
-        return expire(known_id)
-    return refusal_or_transient(response)
+            response = await self.outbound.request(
+                method, url, headers=self.headers, body=body, timeout=self.timeout
+            )
+        except OutboundError as exc:
+            return failure_outcome(exc)
+        if response.ok:
+            try:
+                mapped = type(self).read(response.json())
+            except ValueError as exc:
+                return Transient("invalid_answer", str(exc), response.status)
+            if known_id is not None and isinstance(mapped, ProviderJob) and mapped.job_id != known_id:
+                return Transient("invalid_answer", f"asked about {known_id}, answered about {mapped.job_id}")
+            return mapped
+        if response.status == 404 and known_id is not None:
+            return self.expire(known_id)
+        return refusal_or_transient(response)
 
 
 def failure_outcome(exc: OutboundError) -> Transient:

@@ -16,20 +16,18 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ..core.outbound import Outbound
 from .results import (
     CANCELLED,
     COMPLETED,
     FAILED,
     IN_PROGRESS,
-    PROVIDER_EXPIRED,
     PROVIDER_FAILED,
     PROVIDER_TIMED_OUT,
     QUEUED,
     Outcome,
+    ProviderClient,
     ProviderJob,
     Transient,
-    ask,
     failed_error,
     is_id,
 )
@@ -75,21 +73,13 @@ def output_url(output: Any) -> str | None:
     return None
 
 
-def expired(job_id: str) -> ProviderJob:
-    """A job RunPod no longer keeps (404 after its retention): final, as failed."""
-    message = f"RunPod no longer keeps job {job_id} (finished jobs are kept 30 minutes)."
-    error = {"code": PROVIDER_EXPIRED, "message": message}
-    return ProviderJob(NAME, job_id, FAILED, "NOT_FOUND", error=error, expired=True)
-
-
-class RunPod:
+class RunPod(ProviderClient):
     """RunPod's serverless API for one invocation (its `Outbound`)."""
 
-    def __init__(self, outbound: Outbound, base_url: str, api_key: str, timeout: float = 10.0) -> None:
-        self.outbound = outbound
-        self.base = base_url.rstrip("/")
-        self.headers = {"authorization": f"Bearer {api_key}", "content-type": "application/json"}
-        self.timeout = timeout
+    read = staticmethod(map_job)
+    name = NAME
+    not_found = "NOT_FOUND"
+    gone = "RunPod no longer keeps job {id} (finished jobs are kept 30 minutes)."
 
     async def run(self, endpoint: str, input: dict[str, Any], webhook: str | None = None) -> Outcome:
         """Queue a job on `endpoint`."""
@@ -111,7 +101,3 @@ class RunPod:
             raise ValueError(f"a RunPod endpoint id is 1-128 of [A-Za-z0-9_-], got {endpoint!r}")
         tail = f"/{quote(job_id, safe='')}" if job_id is not None else ""
         return f"{self.base}/v2/{endpoint}/{operation}{tail}"
-
-    async def _call(self, method: str, url: str, body: bytes | None, known_id: str | None) -> Outcome:
-        request = (method, url, self.headers, body, self.timeout)
-        return await ask(self.outbound, request, known_id, map_job, expired)

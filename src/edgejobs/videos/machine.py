@@ -22,16 +22,14 @@ from __future__ import annotations
 
 from ..core.states import Action, Machine, Rows
 
-QUEUED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED = (
-    "queued",
-    "in_progress",
-    "completed",
-    "failed",
-    "cancelled",
-)
-STATUSES = (QUEUED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED)
+# A video's statuses are the words the provider adapters map every provider's answer to.
+from ..providers.results import CANCELLED as CANCELLED
+from ..providers.results import COMPLETED as COMPLETED
+from ..providers.results import FAILED as FAILED
+from ..providers.results import FINISHED as FINISHED
+from ..providers.results import IN_PROGRESS, QUEUED, STATUSES
+
 LIVE = (QUEUED, IN_PROGRESS)
-FINISHED = (COMPLETED, FAILED, CANCELLED)
 VIDEOS = Machine("videos", "video", "video", STATUSES)
 
 # One video by id; its event only if the status changed (start on a video in progress).

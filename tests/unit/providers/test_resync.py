@@ -9,7 +9,7 @@ import pytest
 from edgejobs.providers import export_sync
 from edgejobs.providers.results import Transient
 from edgejobs.providers.resync import MAX_WAIT_MS, MIN_WAIT_MS, next_wait
-from edgejobs.providers.runpod import expired, map_job
+from edgejobs.providers.runpod import RunPod, map_job
 
 
 def check(wait_ms: int, last: str | None = "IN_PROGRESS", lease_seconds: int | None = 3600) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def test_the_wait_is_at_most_half_the_lease(lease_seconds: int | None, most: int
         (answer("FAILED", error="oom"), "runpod_fail", "failed", "runner_failed"),
         (answer("TIMED_OUT"), "runpod_fail", "failed", "runner_failed"),
         (answer("CANCELLED"), "runpod_fail", "failed", "runner_failed"),
-        (expired("rp-1"), "runpod_fail", "lost", "runner_lost"),
+        (RunPod.expire("rp-1"), "runpod_fail", "lost", "runner_lost"),
         (answer("IN_PROGRESS"), "runpod_extend_lease", "extended", None),
         (answer("IN_QUEUE"), "runpod_extend_lease", "extended", None),
     ],

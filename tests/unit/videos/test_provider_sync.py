@@ -19,7 +19,7 @@ from edgejobs.core.outbound import Outbound, OutboundTimeout
 from edgejobs.providers.clients import VideoProvider, webhook_url
 from edgejobs.providers.replicate import map_prediction
 from edgejobs.providers.results import Refused, Transient
-from edgejobs.providers.runpod import expired, map_job
+from edgejobs.providers.runpod import RunPod, map_job
 from edgejobs.videos import provider_sync
 from edgejobs.videos.submit import outcome_statements
 from edgejobs.videos.sync_task import sync_videos
@@ -199,7 +199,7 @@ async def test_an_answer_about_another_job_changes_nothing(fake: FakeD1) -> None
         (map_job({"id": "j", "status": "FAILED"}), "provider_fail", "failed"),
         (map_job({"id": "j", "status": "TIMED_OUT"}), "provider_fail", "failed"),
         (map_job({"id": "j", "status": "CANCELLED"}), "provider_cancel", "cancelled"),
-        (expired("j"), "provider_fail", "failed"),
+        (RunPod.expire("j"), "provider_fail", "failed"),
     ],
 )
 def test_each_answer_decides_one_action(answer: Any, action: str, outcome: str) -> None:
