@@ -100,9 +100,9 @@ _ID = parameter("id", "path", {"type": "string", "minLength": 1, "maxLength": 25
 
 ROUTES = [
     Route("POST", "/api/generations", create_generation, _op(
-        "Create a generation: video_count queued videos, charged at once",
+        "Create a generation: video_count queued videos, charged at once, submitted to their provider",
         {"201": _generation("Created"), "200": _generation("The same generation_id and body again")},
-        requestBody=CREATE.openapi(), errors=["409", "429"],
+        requestBody=CREATE.openapi(), errors=["409", "429", "502"],
     )),
     Route("GET", "/api/generations", list_generations, _op(
         "Generations, newest first (without their videos)",

@@ -11,13 +11,16 @@ from typing import Any
 from ..core import ids
 from ..core.context import RequestContext
 from ..core.db import named
-from ..core.errors import Conflict, NotFound
+from ..core.errors import Conflict, NotFound, ProviderError
 from ..core.events import event_after_change
 from ..core.http import HttpResponse, json_response
 from ..core.pagination import page_request, page_rows, rendered_page_response
+from ..providers.checks import MIN_WAIT_MS
 from ..videos.handlers import charge_statements
 from ..videos.machine import GENERATION_VIDEOS, VIDEOS
 from ..videos.model import choose_model, owner_of
+from ..videos.submit import SUBMIT_AGAIN_MS, submit_generation
+from ..videos.sync_sql import INSERT_GENERATION_CHECKS_SQL
 from ..videos.usage import Charge, quota_exceeded
 from .model import CREATE, parse_generation_id, parse_status, render_generation, request_hash
 from .sql import GET_GENERATION_SQL, INSERT_GENERATION_SQL, INSERT_GENERATION_VIDEOS_SQL, LIST_SQL
@@ -53,16 +56,23 @@ async def create_generation(ctx: RequestContext) -> HttpResponse:
         "transition_id": ids.token(),
         "job_kind": VIDEOS.kind,
         "event": "created",
+        # The videos' sync rows when the model has a provider: each video is submitted after
+        # this batch, and again by the cron if it still has no job id 10 minutes later.
+        "check_at": ctx.now + SUBMIT_AGAIN_MS,
+        "check_wait_ms": MIN_WAIT_MS,
     }
     statements = [
         *charge_statements(values),
         named(INSERT_GENERATION_SQL, values),
         named(INSERT_GENERATION_VIDEOS_SQL, values),
         event_after_change(VIDEOS.table, GENERATION_VIDEOS.event_where, values),
+        named(INSERT_GENERATION_CHECKS_SQL, values),
     ]
     results = await ctx.db.batch(statements)
     if results[2].rows:  # answered from the batch itself: a lost answer after it is a retry's 200
         videos = sorted(results[3].rows, key=lambda video: str(video["id"]))
+        if model.provider is not None:
+            return await _submitted(ctx, values, videos)
         for video in videos:
             video["error"] = None
         return _generation_response({**results[2].rows[0], "videos": json.dumps(videos)}, 201)
@@ -75,6 +85,33 @@ async def create_generation(ctx: RequestContext) -> HttpResponse:
             field="generation_id",
         )
     return _generation_response(existing)
+
+
+async def _submitted(
+    ctx: RequestContext, values: dict[str, Any], created: list[dict[str, Any]]
+) -> HttpResponse:
+    """Each new video submitted to the model's provider (as a video created alone); 201 with
+    the generation as the answers left it, or 502 when the provider refused every video."""
+    fields = ("provider", "model", "prompt", "seconds", "input")
+    refusals = await submit_generation(
+        ctx, [{**video, **{name: values[name] for name in fields}} for video in created]
+    )
+    if refusals and len(refusals) == len(created):
+        first = refusals[0]
+        raise ProviderError(
+            f"The provider {values['provider']} refused the videos of generation "
+            f"{values['generation_id']}: {first.message}",
+            details={
+                "provider": values["provider"],
+                "status": first.status or None,
+                "message": first.message,
+                "generation_id": values["generation_id"],
+            },
+        )
+    row = await ctx.db.first(GET_GENERATION_SQL, values["generation_id"], None)
+    if row is None:  # created by this request: only a purge between the two could do this
+        raise NotFound(f"No generation {values['generation_id']}.")
+    return _generation_response(row, 201)
 
 
 async def get_generation(ctx: RequestContext, id: str) -> HttpResponse:

@@ -22,6 +22,7 @@ video's. The charge is made once, at create, whatever happens after.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -92,9 +93,39 @@ def outcome_statements(
 async def submit_created(ctx: RequestContext, video: dict[str, Any]) -> dict[str, Any]:
     """Submit a video just created (see the module docstring): the video as it is after the
     answer, or ProviderError (502) when the provider refused it."""
+    after, refusal = await submit_new(ctx, video)
+    if refusal is not None:
+        raise ProviderError(
+            f"The provider {video['provider']} refused video {video['id']}: {refusal.message}",
+            details={
+                "provider": video["provider"],
+                "status": refusal.status or None,
+                "message": refusal.message,
+                "video_id": video["id"],
+            },
+        )
+    return after
+
+
+async def submit_generation(ctx: RequestContext, videos: list[dict[str, Any]]) -> list[Refused]:
+    """Submit the videos a generation just created, at most 6 requests at a time (the open
+    connections a Worker may hold); the refusals (each of those videos failed and refunded)."""
+    gate = asyncio.Semaphore(6)
+
+    async def one(video: dict[str, Any]) -> Refused | None:
+        async with gate:
+            return (await submit_new(ctx, video))[1]
+
+    refusals = await asyncio.gather(*(one(video) for video in videos))
+    return [refusal for refusal in refusals if refusal is not None]
+
+
+async def submit_new(ctx: RequestContext, video: dict[str, Any]) -> tuple[dict[str, Any], Refused | None]:
+    """Submit a video just created and record the answer: the video as it is after it, and
+    the provider's refusal if it refused (the video then failed and was refunded)."""
     transport = services.current().transport
     if video["provider"] is None or video["provider_job_id"] is not None or transport is None:
-        return video  # no provider, submitted by the app itself, or no network (CPython)
+        return video, None  # no provider, submitted by the app itself, or no network (CPython)
     provider = VideoProvider(video["provider"], Outbound(transport, max_requests=1), ctx.config)
     outcome = await submit(provider, ctx.config, video)
     statements = outcome_statements(video, video["provider"], ctx.now, outcome, last=False)
@@ -106,14 +137,4 @@ async def submit_created(ctx: RequestContext, video: dict[str, Any]) -> dict[str
             # The video stays queued without a job id; the cron submits it again when its sync
             # row comes due. The client gets its video (or the refusal), never a second charge.
             emit("warning", "video submission not recorded", video_id=video["id"], error=str(exc))
-    if isinstance(outcome, Refused):
-        raise ProviderError(
-            f"The provider {video['provider']} refused video {video['id']}: {outcome.message}",
-            details={
-                "provider": video["provider"],
-                "status": outcome.status or None,
-                "message": outcome.message,
-                "video_id": video["id"],
-            },
-        )
-    return changed[0] if changed else video
+    return (changed[0] if changed else video), (outcome if isinstance(outcome, Refused) else None)

@@ -12,6 +12,12 @@ INSERT INTO video_provider_checks (video_id, provider, provider_job_id, next_che
 SELECT :id, :provider, :provider_job_id, :check_at, :check_wait_ms, :submits
 WHERE :provider IS NOT NULL AND {CHARGED}
 """
+# In a generation's create batch: one row per video of `:video_ids`, submitted after the batch.
+INSERT_GENERATION_CHECKS_SQL = f"""
+INSERT INTO video_provider_checks (video_id, provider, provider_job_id, next_check_at, wait_ms, submits)
+SELECT value, :provider, NULL, :check_at, :check_wait_ms, 1 FROM json_each(:video_ids)
+WHERE :provider IS NOT NULL AND {CHARGED}
+"""
 # One video's row (refresh on read).
 GET_CHECK_SQL = "SELECT * FROM video_provider_checks WHERE video_id = ?1"
 # After an answer that leaves the video running, or no answer: when to ask next, and that it
