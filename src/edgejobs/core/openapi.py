@@ -114,6 +114,11 @@ def page_schema(item: str) -> dict[str, Any]:
     }
 
 
+def page_answer(description: str, item: str) -> dict[str, Any]:
+    """The responses of a list operation: 200 with a page of `item` (a schema name)."""
+    return {"200": {"description": description, "content": json_content(page_schema(item))}}
+
+
 def build_document(routes: list[Route], schemas: dict[str, Any]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.events import EVENT_SCHEMA
-from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, parameter, ref
+from ..core.openapi import PAGE_PARAMETERS, json_content, page_answer, parameter, ref
 from ..core.routing import Route
 from .bodies import CANCEL, CLAIM, COMPLETE, CREATE, FAIL, HEARTBEAT, NO_FIELDS
 from .handlers import (
@@ -140,7 +140,7 @@ ROUTES = [
         list_export_jobs,
         _operation(
             "Export jobs, newest first",
-            {"200": {"description": "A page of jobs", "content": json_content(page_schema("ExportJob"))}},
+            page_answer("A page of jobs", "ExportJob"),
             parameters=_LIST_PARAMETERS,
         ),
     ),
@@ -233,12 +233,7 @@ ROUTES = [
         list_export_job_events,
         _operation(
             "A job's history, oldest first",
-            {
-                "200": {
-                    "description": "A page of events",
-                    "content": json_content(page_schema("ExportJobEvent")),
-                }
-            },
+            page_answer("A page of events", "ExportJobEvent"),
             parameters=[_ID_PARAMETER, *PAGE_PARAMETERS],
         ),
     ),

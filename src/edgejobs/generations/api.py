@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, parameter, ref
+from ..core.openapi import PAGE_PARAMETERS, json_content, page_answer, parameter, ref
 from ..core.routing import Route
 from .files import get_file, get_files
 from .handlers import create_generation, get_generation, list_generations
@@ -106,7 +106,7 @@ ROUTES = [
     )),
     Route("GET", "/api/generations", list_generations, _op(
         "Generations, newest first (without their videos)",
-        {"200": {"description": "A page", "content": json_content(page_schema("GenerationSummary"))}},
+        page_answer("A page", "GenerationSummary"),
         parameters=[_USER, parameter("status", "query", {"type": "string", "enum": list(STATUSES)},
                                      required=False), *PAGE_PARAMETERS],
     )),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.openapi import PAGE_PARAMETERS, json_content, nullable, page_schema, ref
+from ..core.openapi import PAGE_PARAMETERS, json_content, nullable, page_answer, ref
 from ..core.routing import Route
 from ..reports.api import DATE, JOB_TYPE_SCHEMA, METADATA, TIME, TRIGGER
 from .handlers import create_job_run, finish_job_run, get_job_run, latest_job_run, list_job_runs
@@ -115,9 +115,7 @@ ROUTES = [
             "summary": "Job runs, newest scheduled_date first",
             "tags": TAGS,
             "parameters": _FILTERS,
-            "responses": {
-                "200": {"description": "A page of runs", "content": json_content(page_schema("JobRun"))}
-            },
+            "responses": page_answer("A page of runs", "JobRun"),
         },
     ),
     Route(

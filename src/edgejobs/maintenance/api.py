@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, ref
+from ..core.openapi import PAGE_PARAMETERS, json_content, page_answer, ref
 from ..core.routing import Route
 from .handlers import list_runs, run_maintenance_now
 
@@ -30,12 +30,7 @@ ROUTES = [
             "summary": "Maintenance runs, newest first",
             "tags": ["maintenance"],
             "parameters": PAGE_PARAMETERS,
-            "responses": {
-                "200": {
-                    "description": "A page of runs",
-                    "content": json_content(page_schema("MaintenanceRun")),
-                }
-            },
+            "responses": page_answer("A page of runs", "MaintenanceRun"),
         },
     ),
     Route(

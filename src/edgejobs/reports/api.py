@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.openapi import PAGE_PARAMETERS, json_content, nullable, page_schema, ref
+from ..core.openapi import PAGE_PARAMETERS, json_content, nullable, page_answer, ref
 from ..core.routing import Route
 from .fields import JOB_TYPE, MAX_TRIGGER_CHARS
 from .handlers import delete_report, get_report, list_reports, put_report
@@ -160,9 +160,7 @@ ROUTES = [
                 {"name": "until", "in": "query", "description": "Latest date (inclusive).", "schema": DATE},
                 *PAGE_PARAMETERS,
             ],
-            "responses": {
-                "200": {"description": "A page of reports", "content": json_content(page_schema("Report"))}
-            },
+            "responses": page_answer("A page of reports", "Report"),
         },
     ),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.db import MAX_SAFE_INTEGER
-from ..core.openapi import COMMON_HEADERS, PAGE_PARAMETERS, json_content, page_schema, ref
+from ..core.openapi import COMMON_HEADERS, PAGE_PARAMETERS, json_content, page_answer, ref
 from ..core.routing import Route
 from .handlers import delete_all_veo_jobs, delete_veo_job, get_veo_job, list_veo_jobs, put_veo_job
 from .model import JOB_ID_RULE, MAX_NAME_CHARS, MAX_STATUS_CHARS, MAX_URL_CHARS
@@ -196,12 +196,7 @@ ROUTES = [
                 USER_ID_PARAMETER,
                 *PAGE_PARAMETERS,
             ],
-            "responses": {
-                "200": {
-                    "description": "A page of metadata",
-                    "content": json_content(page_schema("VeoJobMetadata")),
-                }
-            },
+            "responses": page_answer("A page of metadata", "VeoJobMetadata"),
         },
     ),
     Route(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.events import EVENT_SCHEMA
-from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, parameter, ref
+from ..core.openapi import PAGE_PARAMETERS, json_content, page_answer, parameter, ref
 from ..core.routing import Route
 from ..exports.model import IDEMPOTENCY_KEY
 from .changes import (
@@ -157,7 +157,7 @@ ROUTES = [
         list_videos,
         _op(
             "Videos, newest first",
-            {"200": {"description": "A page of videos", "content": json_content(page_schema("Video"))}},
+            page_answer("A page of videos", "Video"),
             parameters=_LIST,
         ),
     ),
@@ -256,7 +256,7 @@ ROUTES = [
         list_video_events,
         _op(
             "A video's history, oldest first",
-            {"200": {"description": "A page of events", "content": json_content(page_schema("VideoEvent"))}},
+            page_answer("A page of events", "VideoEvent"),
             parameters=[_ID, *PAGE_PARAMETERS],
         ),
     ),

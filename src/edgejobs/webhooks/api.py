@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.openapi import PAGE_PARAMETERS, json_content, page_schema, ref
+from ..core.openapi import PAGE_PARAMETERS, json_content, page_answer, ref
 from ..core.routing import Route
 from .events import known_names
 from .handlers import (
@@ -142,8 +142,8 @@ def _one(name: str, description: str) -> dict[str, Any]:
 
 
 _CREATED = {"201": _one("CreatedWebhook", "Created; the secret is shown only here")}
-_PAGE = {"200": {"description": "A page", "content": json_content(page_schema("Webhook"))}}
-_DELIVERIES = {"200": {"description": "A page", "content": json_content(page_schema("WebhookDelivery"))}}
+_PAGE = page_answer("A page", "Webhook")
+_DELIVERIES = page_answer("A page", "WebhookDelivery")
 
 ROUTES = [
     Route("POST", "/api/webhooks", create_webhook,
