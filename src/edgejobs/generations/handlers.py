@@ -11,7 +11,7 @@ from typing import Any
 from ..core import ids
 from ..core.context import RequestContext
 from ..core.db import named
-from ..core.errors import Conflict, NotFound, ProviderError
+from ..core.errors import Conflict, NotFound
 from ..core.events import event_after_change
 from ..core.http import HttpResponse, json_response
 from ..core.pagination import page_request, page_rows, rendered_page_response
@@ -19,7 +19,7 @@ from ..providers.checks import MIN_WAIT_MS
 from ..videos.handlers import charge_statements
 from ..videos.machine import GENERATION_VIDEOS, VIDEOS
 from ..videos.model import choose_model, owner_of
-from ..videos.submit import SUBMIT_AGAIN_MS, submit_generation
+from ..videos.submit import SUBMIT_AGAIN_MS, provider_error, submit_generation
 from ..videos.sync_sql import INSERT_GENERATION_CHECKS_SQL
 from ..videos.usage import Charge, quota_exceeded
 from .model import CREATE, parse_generation_id, parse_status, render_generation, request_hash
@@ -97,17 +97,9 @@ async def _submitted(
         ctx, [{**video, **{name: values[name] for name in fields}} for video in created]
     )
     if refusals and len(refusals) == len(created):
-        first = refusals[0]
-        raise ProviderError(
-            f"The provider {values['provider']} refused the videos of generation "
-            f"{values['generation_id']}: {first.message}",
-            details={
-                "provider": values["provider"],
-                "status": first.status or None,
-                "message": first.message,
-                "generation_id": values["generation_id"],
-            },
-        )
+        generation_id = values["generation_id"]
+        what = f"the videos of generation {generation_id}"
+        raise provider_error(values["provider"], refusals[0], what, generation_id=generation_id)
     row = await ctx.db.first(GET_GENERATION_SQL, values["generation_id"], None)
     if row is None:  # created by this request: only a purge between the two could do this
         raise NotFound(f"No generation {values['generation_id']}.")

@@ -95,16 +95,17 @@ async def submit_created(ctx: RequestContext, video: dict[str, Any]) -> dict[str
     answer, or ProviderError (502) when the provider refused it."""
     after, refusal = await submit_new(ctx, video)
     if refusal is not None:
-        raise ProviderError(
-            f"The provider {video['provider']} refused video {video['id']}: {refusal.message}",
-            details={
-                "provider": video["provider"],
-                "status": refusal.status or None,
-                "message": refusal.message,
-                "video_id": video["id"],
-            },
-        )
+        raise provider_error(video["provider"], refusal, f"video {video['id']}", video_id=video["id"])
     return after
+
+
+def provider_error(provider: str, refusal: Refused, what: str, **about: str) -> ProviderError:
+    """The 502 for a refusal of `what`: the provider's status and message in `details`, with
+    the ids `about` names."""
+    return ProviderError(
+        f"The provider {provider} refused {what}: {refusal.message}",
+        details={"provider": provider, "status": refusal.status or None, "message": refusal.message, **about},
+    )
 
 
 async def submit_generation(ctx: RequestContext, videos: list[dict[str, Any]]) -> list[Refused]:
