@@ -8,10 +8,10 @@ months; the row carries the month it counts, so a new month starts at zero witho
 
 from __future__ import annotations
 
-import calendar
 import math
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from ..core.config import Config
@@ -27,7 +27,8 @@ def period_of(epoch_ms: int) -> str:
 
 
 def _utc_start(year: int, month: int) -> int:
-    return calendar.timegm((year, month, 1, 0, 0, 0, 0, 0, 0)) * 1000
+    # Not calendar.timegm: importing `calendar` costs ~0.1 s of the Worker's start in Pyodide.
+    return int(datetime(year, month, 1, tzinfo=UTC).timestamp()) * 1000
 
 
 def next_month_start(epoch_ms: int) -> int:
