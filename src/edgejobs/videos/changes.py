@@ -1,9 +1,10 @@
 """Changes of one video: PATCH (service), cancel, archive, delete, remix, download, and its
 history. Every change is one batch through the state machine (machine.py, core/states.py):
-the compare-and-set UPDATE, its event, and the statements that keep the counts (the owner's
+the compare-and-set UPDATE and its event (transitions.py). The counts it moves (the owner's
 and every video's usage rows, the generation's), including a refund when a charged video ends
-failed or cancelled without a file. Those statements find the video by the transition's
-token, so a change that lost a race writes nothing at all, and a refund happens once.
+failed or cancelled without a file, follow from the UPDATE itself: triggers on `videos`
+(`videos_counted_*`). A change that lost a race updates no row, so it writes nothing at all;
+since finished videos are final, a refund happens once.
 """
 
 from __future__ import annotations
@@ -23,10 +24,7 @@ from .handlers import create_statements, video_response
 from .machine import COMPLETED, VIDEOS
 from .model import NO_FIELDS, PATCH, REMIX, iso, not_found, owner_of, parse_video_id
 from .provider_cancel import cancel_at_provider
-from .sql import (
-    DOWNLOADED_SQL,
-    GET_VIDEO_SQL,
-)
+from .sql import DOWNLOADED_SQL, GET_VIDEO_SQL
 from .submit import submit_created
 from .transitions import NOTHING_REPORTED as _NOTHING_REPORTED
 from .transitions import change_statements

@@ -14,8 +14,8 @@
 Finished videos (completed, failed, cancelled) are final. A progress lower than recorded is
 ignored. `start` on a video already in progress records no event (its event statement finds
 only rows whose status changed). Every action is one compare-and-set UPDATE and its event,
-in one batch (core/states.py), and only on a video not deleted; the batch also carries the
-owner's usage counts, the refund and the generation's counts (sql.py).
+in one batch (core/states.py), and only on a video not deleted; the owner's usage counts,
+the refund and the generation's counts follow from the UPDATE (triggers `videos_counted_*`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ _REPORTED = """progress = max(progress, coalesce(:progress, progress)),
     file_url = coalesce(:file_url, file_url),
     thumbnail_url = coalesce(:thumbnail_url, thumbnail_url),
     expires_at = coalesce(:expires_at, expires_at)"""
-# A video that ends without a file gives back what it was charged (see sql.MOVE_USAGE_SQL).
+# A video that ends without a file gives back what it was charged (the trigger
+# videos_counted_status refunds it).
 _REFUND = "refunded = charged AND coalesce(:file_url, file_url) IS NULL"
 
 UPDATE = Action("update", LIVE, LIVE, None, _REPORTED, guard=_NOT_DELETED)

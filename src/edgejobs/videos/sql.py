@@ -1,6 +1,6 @@
 """The videos' SQL (besides the state machine's transitions, in core/states.py): the create
-batch (charge, insert, event, counts), the statements that follow a change in its batch
-(usage counts, refund, the generation's counts), reads and lists."""
+batch (charge, insert, event, counts), reads and lists. The counts a later change moves (usage
+rows, refund, the generation's) are kept by triggers on `videos` (`videos_counted_*`)."""
 
 from __future__ import annotations
 
@@ -82,51 +82,6 @@ SELECT :id, :user_id, NULL, :model, 'queued', 0, :prompt, :seconds, :size, :qual
   :now, :transition_id
 WHERE {CHARGED}
 RETURNING *
-"""
-
-# After a status change (in its batch): the owner's row and the ' all' row move the video from
-# its previous status to its new one, and give back a refund (only while the row still counts
-# the video's month). Finds the video by the transition's token, so a lost race counts nothing.
-_MOVED = """(SELECT user_id, generation_id, status, previous_status, refunded, period, cost_cents
-   FROM videos WHERE id = :id AND transition_id = :transition_id AND previous_status <> status)"""
-_DELTA = "{0} = {1}.{0} + (v.status = '{0}') - (v.previous_status = '{0}')"
-_STATUS_DELTAS = ",\n  ".join(
-    _DELTA.format(s, "{table}") for s in ("queued", "in_progress", "completed", "failed", "cancelled")
-)
-_REFUNDS = "v.refunded AND video_usage.period = v.period"
-MOVE_USAGE_SQL = f"""
-UPDATE video_usage SET
-  {_STATUS_DELTAS.format(table="video_usage")},
-  videos_used = video_usage.videos_used - ({_REFUNDS}),
-  cents_used = video_usage.cents_used - CASE WHEN {_REFUNDS} THEN v.cost_cents ELSE 0 END,
-  updated_at = :now
-FROM {_MOVED} AS v
-WHERE video_usage.owner IN (coalesce(v.user_id, ' none'), ' all')
-"""
-MOVE_GENERATION_SQL = f"""
-UPDATE generations SET
-  {_STATUS_DELTAS.format(table="generations")},
-  updated_at = :now
-FROM {_MOVED} AS v
-WHERE generations.generation_id = v.generation_id
-"""
-# After an archive or a delete (in its batch).
-ARCHIVED_USAGE_SQL = """
-UPDATE video_usage SET archived = video_usage.archived + 1, updated_at = :now
-FROM (SELECT user_id FROM videos WHERE id = :id AND transition_id = :transition_id) AS v
-WHERE video_usage.owner IN (coalesce(v.user_id, ' none'), ' all')
-"""
-DELETED_USAGE_SQL = """
-UPDATE video_usage SET
-  queued = video_usage.queued - (v.status = 'queued'),
-  in_progress = video_usage.in_progress - (v.status = 'in_progress'),
-  completed = video_usage.completed - (v.status = 'completed'),
-  failed = video_usage.failed - (v.status = 'failed'),
-  cancelled = video_usage.cancelled - (v.status = 'cancelled'),
-  archived = video_usage.archived - v.archived,
-  updated_at = :now
-FROM (SELECT user_id, status, archived FROM videos WHERE id = :id AND transition_id = :transition_id) AS v
-WHERE video_usage.owner IN (coalesce(v.user_id, ' none'), ' all')
 """
 
 # One video, not deleted, within the scope (?2: the only owner it may have; NULL: any).
