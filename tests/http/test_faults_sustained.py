@@ -243,7 +243,12 @@ def test_the_consistency_check_reports_planted_damage(world: World) -> None:
     ]
     try:
         findings = "\n".join(
-            consistency.check(world.local.sql, veo_ids=world.veo_ids, export_ids=world.export_ids)
+            consistency.check(
+                world.local.sql,
+                veo_ids=world.veo_ids,
+                export_ids=world.export_ids,
+                video_owners=world.video_owners,
+            )
         )
         assert f"veo '{orphan_meta}': metadata without payload" in findings
         assert f"veo '{wrong_etag}': payload hashes to" in findings
@@ -251,7 +256,7 @@ def test_the_consistency_check_reports_planted_damage(world: World) -> None:
         assert f"export {status_without_event}: is complete but its last event" in findings
         assert f"export {lease_missing}: is processing without lease_expires_at" in findings
         assert f"export {broken_chain}: event" in findings and "previous one" in findings
-        assert f"idempotency key '{orphan_key}': names missing export job {ghost_job}" in findings
+        assert f"idempotency key '{orphan_key}': names missing export job or video {ghost_job}" in findings
         assert f"maintenance run {run}: never finished" in findings
     finally:  # repair, so that the whole-database check below stays meaningful
         sql("DELETE FROM veo_jobs WHERE job_id IN (?, ?)", orphan_meta, wrong_etag)

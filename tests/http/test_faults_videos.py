@@ -2,7 +2,8 @@
 clean request fails in turn (tools/runtime/faults.mjs), and the answer is a proper 503, nothing
 in D1 changed (a fingerprint of every table, usage rows included: a unit is never charged
 without its video nor refunded twice), the client's retry does what was meant, and the
-consistency check of videos (tests/support/consistency_videos.py) finds nothing."""
+consistency check (tests/support/consistency.py, videos in consistency_videos.py) finds
+nothing."""
 
 from __future__ import annotations
 
@@ -14,11 +15,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.consistency_videos import assert_videos_consistent
-from tests.support.faults import assert_unavailable, d1_faults, fingerprint
+from tests.support import consistency
+from tests.support.consistency_videos import check_videos
+from tests.support.faults import UNFINISHED_RUNS, assert_unavailable, d1_faults, fingerprint
 from tests.support.runtime import LocalRuntime
 
 Act = Callable[[], httpx.Response]
+
+
+def assert_videos_consistent(sql: consistency.Sql, owners: list[str]) -> None:
+    """The whole consistency check, scoped to these owners' videos (and no VEO or export job)."""
+    consistency.assert_consistent(
+        sql, veo_ids=(), export_ids=(), video_owners=owners, unfinished_runs_allowed=UNFINISHED_RUNS
+    )
 
 
 @dataclass
@@ -141,3 +150,45 @@ def test_every_failing_d1_call_of_a_video_write_is_a_clean_503(
         again = act()
         assert again.status_code == ok, again.text
         assert_videos_consistent(local.sql, owners)
+
+
+def test_the_consistency_check_finds_half_written_videos(client: httpx.Client, local: LocalRuntime) -> None:
+    """What the checks above rely on: damage planted by hand is found, scoped and unscoped."""
+    shop = Shop(client)
+    video_id = shop.create()["id"]
+    ghost, lonely = f"ghost-{uuid.uuid4().hex}", f"cs_{uuid.uuid4().hex}"
+    event = (
+        "INSERT INTO job_events (job_kind, job_id, event, from_status, to_status, at)"
+        " VALUES ('video', ?, ?, ?, ?, 1)"
+    )
+    local.sql(event, video_id, "status_changed", "queued", "completed")
+    local.sql(event, ghost, "created", None, "queued")
+    local.sql(
+        "UPDATE video_usage SET queued = queued + 1, videos_used = videos_used - 1 WHERE owner = ?",
+        shop.user_id,
+    )
+    local.sql(
+        "INSERT INTO generations (generation_id, user_id, model, prompt, video_count, created_at, updated_at)"
+        " VALUES (?, ?, 'sora-2', 'p', 2, 1, 1)",
+        lonely,
+        shop.user_id,
+    )
+    try:
+        scoped = "\n".join(
+            consistency.check(local.sql, veo_ids=(), export_ids=(), video_owners=[shop.user_id])
+        )
+        assert f"video {video_id}: events end in completed, the video is queued" in scoped
+        assert f"usage '{shop.user_id}': queued 2 but 1 videos" in scoped
+        assert f"usage '{shop.user_id}': used 0/50 in" in scoped
+        assert f"generation {lonely}: 2 videos counted" in scoped
+        assert f"video {ghost}: 1 event(s) of a missing video" in "\n".join(check_videos(local.sql))
+    finally:  # repaired, so that the whole-database check at the end of the session holds
+        local.sql(
+            "DELETE FROM job_events WHERE job_kind = 'video' AND job_id IN (?, ?) AND at = 1", video_id, ghost
+        )
+        local.sql(
+            "UPDATE video_usage SET queued = queued - 1, videos_used = videos_used + 1 WHERE owner = ?",
+            shop.user_id,
+        )
+        local.sql("DELETE FROM generations WHERE generation_id = ?", lonely)
+    assert_videos_consistent(local.sql, [shop.user_id])

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.assertions import assert_error
+from tests.support.consistency_videos import PLANTED
 from tests.support.runtime import LocalRuntime
 from tests.support.videos import (
     User,
@@ -87,6 +88,7 @@ def test_a_request_from_before_the_turn_counts_in_the_new_month(user: User, loca
     the row's month: months on the row never go back (planted: a row one month ahead)."""
     user.set_limit(2)
     ahead = "2999-01"
+    PLANTED.add(user.user_id)  # its usage row's month no longer follows from its videos
     local.sql("UPDATE video_usage SET period = ?, videos_used = 2 WHERE owner = ?", ahead, user.user_id)
     assert_error(user.create(), 429, "quota_exceeded")
     row = usage_row(local, user.user_id)
@@ -173,6 +175,7 @@ def test_a_refund_of_last_month_does_not_touch_this_month(
 ) -> None:
     video_id = user.created()["id"]
     old = previous_period(period_of(int(time.time() * 1000)))
+    PLANTED.add(user.user_id)  # its usage row's month no longer follows from its videos
     local.sql("UPDATE videos SET period = ? WHERE id = ?", old, video_id)  # made last month
     used = user.quota()["videos_used"]
     assert patch(client, video_id, status="failed").status_code == 200

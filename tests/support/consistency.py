@@ -17,19 +17,23 @@ Export jobs (core/states.py: every status change is one UPDATE batched with its 
   - per status: `processing` has a runner, a lease and `started_at`; `pending` has no runner,
     no lease, progress 0; finished jobs have `completed_at` and no lease; `complete` has
     progress 100 and an output key; `retry_count` ≤ `max_retries`.
-Idempotency keys (exports/: the key, the job and its event are one batch)
-  - a live key names an existing job created at the key's `created_at` (a job can outlive
+Idempotency keys (exports/, videos/: the key, the job and its event are one batch)
+  - a live key names an existing export job or video created at the key's `created_at` (a job can outlive
     its key, and a key may outlive a job purged after retention only when the retention is
     shorter than the key's TTL: `keys_may_outlive_jobs`).
 Maintenance runs (maintenance/)
   - every run is finished (`finished_at` ≥ `started_at`, counts a JSON object) unless its
     id is in `unfinished_runs_allowed`: a run whose last D1 call failed stays unfinished.
 
+Idempotency keys name an export job or a video (a video's key is taken in its create batch).
+Videos, usage rows and generations: see consistency_videos.py (event trails, counts by status,
+the month's charges net of refunds, each generation's counts).
 Webhooks: see consistency_webhooks.py (every event a subscription's cursor has passed has
 exactly one delivery).
 
 `check(...)` returns findings (strings naming the row); `assert_consistent(...)` fails with
-them. Scope it to some VEO ids / export job ids, or leave a scope None for every row.
+them. Scope it to some VEO ids / export job ids / video owners, or leave a scope None for
+every row.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from typing import Any
 
 from edgejobs.veo import model as veo_model
 from edgejobs.veo import sql as veo_sql
+from tests.support.consistency_videos import check_videos
 from tests.support.consistency_webhooks import check_webhooks
 
 Sql = Callable[..., list[dict[str, Any]]]
@@ -251,15 +256,16 @@ def check_idempotency_keys(
     for row in _rows(
         sql,
         "SELECT k.idempotency_key, k.job_id, k.created_at, k.expires_at,"
-        " j.id AS found, j.created_at AS job_created"
-        " FROM idempotency_keys AS k LEFT JOIN export_jobs AS j ON j.id = k.job_id WHERE {scope}",
+        " coalesce(j.id, v.id) AS found, coalesce(j.created_at, v.created_at) AS job_created"
+        " FROM idempotency_keys AS k LEFT JOIN export_jobs AS j ON j.id = k.job_id"
+        " LEFT JOIN videos AS v ON v.id = k.job_id WHERE {scope}",
         job_ids,
         "k.job_id",
     ):
         name = f"idempotency key {row['idempotency_key']!r}"
         if row["found"] is None:
             if row["expires_at"] > now and not keys_may_outlive_jobs:
-                findings.append(f"{name}: names missing export job {row['job_id']}")
+                findings.append(f"{name}: names missing export job or video {row['job_id']}")
         elif row["created_at"] != row["job_created"]:
             findings.append(
                 f"{name}: made at {row['created_at']}, its job {row['job_id']} at {row['job_created']}"
@@ -293,6 +299,7 @@ def check(
     *,
     veo_ids: Collection[str] | None = None,
     export_ids: Collection[str] | None = None,
+    video_owners: Collection[str] | None = None,
     unfinished_runs_allowed: Collection[int] = (),
     keys_may_outlive_jobs: bool = False,
     deep: bool = True,
@@ -301,6 +308,7 @@ def check(
     return [
         *check_veo(sql, veo_ids, deep=deep),
         *check_export(sql, export_ids),
+        *check_videos(sql, video_owners),
         *check_idempotency_keys(sql, export_ids, keys_may_outlive_jobs=keys_may_outlive_jobs),
         *check_maintenance_runs(sql, unfinished_runs_allowed),
         *check_webhooks(sql),

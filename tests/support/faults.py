@@ -72,12 +72,14 @@ def fingerprint(local: LocalRuntime) -> dict[str, Any]:
 
 @dataclass
 class World:
-    """What one test made: VEO ids and export jobs (cancelled afterwards unless finished)."""
+    """What one test made: VEO ids, export jobs (cancelled afterwards unless finished), and the
+    owners of its videos (user ids; ` none` for the service's own)."""
 
     client: httpx.Client
     local: LocalRuntime
     veo_ids: set[str] = field(default_factory=set)
     export_ids: set[str] = field(default_factory=set)
+    video_owners: set[str] = field(default_factory=set)
     paused: set[str] = field(default_factory=set)  # job types this world paused
     project: int = field(default_factory=unique_project)
 
@@ -139,6 +141,7 @@ class World:
             self.local.sql,
             veo_ids=self.veo_ids,
             export_ids=self.export_ids,
+            video_owners=self.video_owners,
             unfinished_runs_allowed=UNFINISHED_RUNS,
         )
 
