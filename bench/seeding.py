@@ -27,6 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.rows import DAY, EXPIRED_SHARE, EXPORT_COLUMNS, EXPORT_TYPES, MINUTE, export_rows, veo_rows
+from bench.rows_videos import (
+    BENCH_VIDEO_USER,
+    GENERATION_COLUMNS,
+    LIMIT_SQL,
+    USAGE_SQL,
+    VIDEO_COLUMNS,
+    video_rows,
+)
+from edgejobs.videos.usage import period_of
 
 
 def d1_file(persist_to: Path) -> Path:
@@ -105,6 +114,11 @@ class Seeded:
     video_ids: list[str] = field(default_factory=list)
     export_ids_by_status: dict[str, list[str]] = field(default_factory=dict)
     biggest_project: int = 0
+    videos: int = 0
+    video_events: int = 0
+    generations: int = 0
+    user_video_ids: list[str] = field(default_factory=list)  # BENCH_VIDEO_USER's, not deleted
+    user_generation_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -126,6 +140,13 @@ _INSERT_EXPORT = (
     f" VALUES ({', '.join('?' * len(_SEEDED_EXPORT_COLUMNS))})"
 )
 _INSERT_SEED001 = "INSERT INTO seed001_export_jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_VIDEO = (
+    f"INSERT INTO videos ({', '.join(VIDEO_COLUMNS)}) VALUES ({', '.join('?' * len(VIDEO_COLUMNS))})"
+)
+_INSERT_GENERATION = (
+    f"INSERT INTO generations ({', '.join(GENERATION_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(GENERATION_COLUMNS))})"
+)
 _SAMPLE = 400  # ids kept per kind for the probes
 _CHUNK = 2_000  # rows generated, sent and inserted together
 Chunk = dict[str, list[tuple[Any, ...]]]
@@ -220,6 +241,7 @@ def seed(
     export_statuses: dict[str, int] | None = None,
     export_types: tuple[str, ...] = EXPORT_TYPES,
     export_priorities: tuple[int, ...] = (),
+    videos: int = 0,
 ) -> Seeded:
     """Fill the D1 file at `db_path` (already migrated) and, with `peers`, the seeds' tables:
     one transaction, rows generated in a second process, inserted `_CHUNK` at a time."""
@@ -236,7 +258,7 @@ def seed(
         conn.executescript(SEED000_SCHEMA + SEED001_SCHEMA)
     conn.execute("BEGIN")
     rng = random.Random(3)
-    videos: dict[str, int] = {}
+    veo_videos: dict[str, int] = {}
     for chunk in _in_background(_veo_chunks, veo, now, veo_expired_share, peers):
         conn.executemany(_INSERT_VEO, chunk["veo"])
         conn.executemany(_INSERT_VEO_DATA, chunk["data"])
@@ -251,8 +273,8 @@ def seed(
             if len(info.live_veo_ids) < _SAMPLE or rng.random() < 0.01:
                 info.live_veo_ids.append(job_id)
             if video_id:
-                videos[video_id] = videos.get(video_id, 0) + 1
-    info.video_ids = sorted(videos, key=lambda v: -videos[v])[:_SAMPLE]
+                veo_videos[video_id] = veo_videos.get(video_id, 0) + 1
+    info.video_ids = sorted(veo_videos, key=lambda v: -veo_videos[v])[:_SAMPLE]
     projects: dict[int, int] = {}
     for chunk in _in_background(
         _export_chunks, export, now, export_statuses, export_types, export_priorities, peers
@@ -271,6 +293,7 @@ def seed(
                 kept.append(job_id)
             projects[project_id] = projects.get(project_id, 0) + 1
     info.biggest_project = max(projects, key=lambda p: projects[p]) if projects else 0
+    _seed_videos(conn, info, videos, now)
     # A week of cron history (every 5 minutes), for the maintenance run list's pages.
     conn.executemany(
         "INSERT INTO maintenance_runs (trigger, started_at, finished_at, counts) VALUES (?, ?, ?, ?)",
@@ -285,3 +308,42 @@ def seed(
     conn.close()
     info.seconds = round(time.perf_counter() - started, 2)
     return info
+
+
+def _seed_videos(conn: sqlite3.Connection, info: Seeded, count: int, now: int) -> None:
+    """`count` videos with their events and generations, then the usage rows they add up to."""
+    rows: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    generations: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        conn.executemany(_INSERT_VIDEO, rows)
+        conn.executemany(_INSERT_EVENT, events)
+        conn.executemany(_INSERT_GENERATION, generations)
+        info.video_events += len(events)
+        info.generations += len(generations)
+        rows.clear()
+        events.clear()
+        generations.clear()
+
+    for video, generation in video_rows(count, now):
+        v = video.values
+        rows.append(tuple(v[c] for c in VIDEO_COLUMNS))
+        events.extend(video.events)
+        info.videos += 1
+        if generation is not None:
+            generations.append(tuple(generation[c] for c in GENERATION_COLUMNS))
+            if generation["user_id"] == BENCH_VIDEO_USER and len(info.user_generation_ids) < _SAMPLE:
+                info.user_generation_ids.append(generation["generation_id"])
+        if (
+            v["user_id"] == BENCH_VIDEO_USER
+            and v["deleted_at"] is None
+            and len(info.user_video_ids) < _SAMPLE
+        ):
+            info.user_video_ids.append(v["id"])
+        if len(rows) == _CHUNK:
+            flush()
+    flush()
+    if count:
+        conn.execute(USAGE_SQL, {"period": period_of(now), "now": now})
+        conn.execute(LIMIT_SQL, (BENCH_VIDEO_USER,))

@@ -13,6 +13,8 @@ import pytest
 
 from bench import seeding
 from bench.rows import export_rows, veo_rows
+from bench.rows_videos import BENCH_VIDEO_USER
+from tests.support.consistency_videos import check_videos
 from tests.support.runtime import apply_migrations
 
 NOW = 1_767_225_600_000
@@ -48,3 +50,26 @@ def test_seeding_writes_every_generated_row_once(tmp_path: Path, monkeypatch: py
     assert stored == made
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_seeded_videos_are_what_the_app_would_have_left(tmp_path: Path) -> None:
+    """Videos, their events, generations and the usage rows they add up to pass the consistency
+    check of videos (the bench's figures are taken on data the app could have made)."""
+    apply_migrations(tmp_path / "template")
+    data = seeding.copy_persist(tmp_path / "template", tmp_path / "data")
+    path = seeding.d1_file(data)
+    info = seeding.seed(path, veo=0, export=0, videos=1_000, now=NOW, peers=False)
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+
+    def sql(query: str, *params: object) -> list[dict[str, object]]:
+        return [dict(row) for row in conn.execute(query, params)]
+
+    assert info.videos == sql("SELECT count(*) AS n FROM videos")[0]["n"] == 1_000
+    assert info.generations == sql("SELECT count(*) AS n FROM generations")[0]["n"] > 10
+    assert len(info.user_video_ids) > 150 and len(info.user_generation_ids) > 2
+    statuses = {row["status"] for row in sql("SELECT DISTINCT status FROM generations")}
+    assert {"completed", "partial"} <= statuses
+    assert check_videos(sql) == []
+    bench_user = sql("SELECT * FROM video_usage WHERE owner = ?", BENCH_VIDEO_USER)[0]
+    assert bench_user["videos_limit"] == 10_000_000
