@@ -16,7 +16,7 @@ import httpx
 
 from bench.cpu import RUNTIME_ARGS, cpu_of
 from edgejobs.core.db import Statement
-from tests.support.runtime import TEST_TOKEN, LocalRuntime
+from tests.support.runtime import TEST_JWT_SECRET, TEST_TOKEN, LocalRuntime
 from tests.support.stats import percentile
 
 
@@ -205,10 +205,13 @@ def baselines(bench: Bench, n: int = 200) -> dict[str, float]:
 
 
 def start(persist_to: Path) -> LocalRuntime:
-    """A local runtime on the D1 under `persist_to` (the bench's token, no other vars)."""
-    return LocalRuntime(vars={"API_TOKEN": TEST_TOKEN}, persist_to=persist_to, extra_args=RUNTIME_ARGS).start(
-        timeout=300
-    )
+    """A local runtime on the D1 under `persist_to` (the bench's token and the secret of its
+    user tokens, no other vars)."""
+    return LocalRuntime(
+        vars={"API_TOKEN": TEST_TOKEN, "JWT_SECRET": TEST_JWT_SECRET},
+        persist_to=persist_to,
+        extra_args=RUNTIME_ARGS,
+    ).start(timeout=300)
 
 
 @contextmanager

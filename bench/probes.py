@@ -1,7 +1,8 @@
 """The route probes: every route, called `n` times on a seeded dataset.
 
 The probes come in groups, one per capability (`service_probes` here, probes_veo.py,
-probes_exports.py), listed in `scales.PROBE_GROUPS`; a new route gets a `Probe` in its group.
+probes_exports.py, probes_videos.py), listed in `scales.PROBE_GROUPS`; a new route gets a
+`Probe` in its group.
 A probe with `direct` also sends the handler's own statements, built by the app's own SQL
 builders, straight to D1: the difference is the handler's overhead.
 """
@@ -33,6 +34,9 @@ class State:
     cursor_runs: str = ""
     cursor_export: str = ""
     export_created: list[str] = field(default_factory=list)
+    created_videos: list[str] = field(default_factory=list)
+    cursor_videos: str = ""
+    generations_created: list[str] = field(default_factory=list)
 
     @property
     def tag(self) -> str:

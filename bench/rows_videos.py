@@ -106,7 +106,7 @@ def _video(
         "previous_status": None,
         "transition_id": ids.token(),
     }
-    events = [("video", v["id"], "created", None, "queued", None, created_at)]
+    events: list[tuple[Any, ...]] = [("video", v["id"], "created", None, "queued", None, created_at)]
     if started is not None:
         events.append(("video", v["id"], "status_changed", "queued", "in_progress", None, started))
     if status == "cancelled":

@@ -16,27 +16,29 @@ from bench.peers import peer_comparison
 from bench.probes import State, claim_some, service_probes
 from bench.probes_exports import export_probes
 from bench.probes_veo import veo_probes
+from bench.probes_videos import video_probes
 from bench.report import log
 from bench.settings import RUNNER, SAMPLES
 from edgejobs.core.clock import now_ms
 
 # Every route's probes, by capability, in the order they run (later ones use what earlier
 # ones made: created ids, ETags, cursors, claimed jobs). A new capability adds its group here.
-PROBE_GROUPS: list[Callable[[State], list[Probe]]] = [service_probes, veo_probes, export_probes]
+PROBE_GROUPS: list[Callable[[State], list[Probe]]] = [service_probes, veo_probes, export_probes, video_probes]
 
 
 def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
     n = SAMPLES.get(scale, 20)
     data = seeding.copy_persist(template, work / f"scale-{scale}")
-    seeded = seeding.seed(seeding.d1_file(data), veo=scale, export=scale, now=now_ms())
+    seeded = seeding.seed(seeding.d1_file(data), veo=scale, export=scale, videos=scale, now=now_ms())
     log(
         f"scale {scale:,}: seeded in {seeded.seconds} s ({seeded.veo_expired:,} expired VEO, "
-        f"{seeded.export_pending:,} pending exports)"
+        f"{seeded.export_pending:,} pending exports, {seeded.videos:,} videos)"
     )
     with running(data) as bench:
         for _ in range(10):  # warm-up: first calls compile code paths
             bench.call("GET", "/api/veo/jobs")
             bench.call("GET", f"/api/export-jobs/{seeded.export_ids_by_status['complete'][0]}")
+            bench.call("GET", "/api/videos")
         base = baselines(bench)
         state = State(seeded, scale)
         probes = [probe for group in PROBE_GROUPS for probe in group(state)]
