@@ -1,6 +1,6 @@
 """Concurrent load with correctness checks: `make soak` (60 s) and tests/http/test_load.py (10 s).
 
-Sixteen clients (threads, one httpx connection pool each, loopback only) mix every route for
+Nineteen clients (threads, one httpx connection pool each, loopback only) mix every route for
 a bounded time while one of them fires the cron every few seconds; the runtime's D1 may
 also fail a share of its calls (then proper 503s are expected and counted apart):
 
@@ -17,18 +17,24 @@ also fail a share of its calls (then proper 503s are expected and counted apart)
   operator ×2   cancel and retry random jobs, read jobs, events and lists
   observer ×1   lists, maintenance runs, health, and the cron every `cron_every` seconds
                 (every other time two runs at once)
+  creator ×2    three users (user tokens) at a monthly limit of 4 videos: videos and
+                generations of 3 (201 or 429), cancels, reads, lists, stats, quota (videos.py)
+  renderer ×1   the service moving each new video queued → in_progress → completed or failed
 
 Afterwards (`LoadReport.problems`): no unexpected status (no 5xx at all without faults; with
 faults only proper 503s), no lost update (each counter equals its successful writes; each
 toggle exists iff its successful creates outnumber its deletes), one job per idempotency
 key, and — read straight from D1 — every export job's event trail matches, event by event
 kind, the transitions clients were told succeeded (claimed = 200 claims, completed = 200
-completes ≤ 1, …), every runner's successful action hit its own attempt, and the whole
-database passes tests/support/consistency.py.
+completes ≤ 1, …), every runner's successful action hit its own attempt; each user's videos
+are the creates told 201, their events the changes told 200, their quota the creates minus the
+refunds told, never above the limit; and the whole database passes tests/support/consistency.py
+(videos, usage rows and generations included).
 
 This relies on the injector failing a D1 call *before* it runs (tools/runtime/faults.mjs):
 a 503 then means "nothing happened", so client-side tallies are exact.
 
-Modules: workload (settings, what clients share, route names), clients (the five kinds),
-ledger (what the clients saw), run (one run), checks (afterwards), report; `__main__` is
-`make soak`."""
+Modules: workload (settings, what clients share, route names), clients (the five kinds of
+the VEO cache and the queue; the CLIENTS table), videos (the two video clients and their
+checks), ledger (what the clients saw), run (one run), checks (afterwards), report;
+`__main__` is `make soak`."""

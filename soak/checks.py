@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from soak.ledger import Api, Ledger
+from soak.videos import verify_videos
 from soak.workload import V_GET, Shared
 from tests.support import consistency
 from tests.support.runtime import LocalRuntime
@@ -52,6 +53,8 @@ def verify(
         "every successful runner action hit its own attempt",
         "; ".join(ledger.attempt_problems[:5]),
     )
+    video_problems, video_summary = verify_videos(api, shared, ledger, local)
+    expect(not video_problems, video_summary, "; ".join(video_problems[:10]))
     if local is None:
         checks.append("(event trails and D1 consistency not checked: no local runtime)")
         return
@@ -97,6 +100,7 @@ def verify(
     )
     expect(
         not findings,
-        f"D1 is consistent ({len(ledger.jobs)} export jobs, {runs} maintenance runs)",
+        f"D1 is consistent ({len(ledger.jobs)} export jobs, {len(ledger.video_owner)} videos, "
+        f"{runs} maintenance runs)",
         "; ".join(findings[:10]),
     )

@@ -1,4 +1,5 @@
-"""The five kinds of client, each a loop until the run's deadline."""
+"""The five kinds of client of the VEO cache and the queue, each a loop until the run's deadline;
+`CLIENTS` names every kind (the video clients are in videos.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 
 from soak.ledger import Api
+from soak.videos import creator, renderer
 from soak.workload import (
     CRON_ROUTE,
     E_CANCEL,
@@ -316,4 +318,6 @@ CLIENTS: dict[str, Callable[[Api, Shared, random.Random, int], None]] = {
     "runner": runner,
     "operator": operator,
     "observer": observer,
+    "creator": creator,
+    "renderer": renderer,
 }

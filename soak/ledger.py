@@ -32,6 +32,11 @@ class Ledger:
     retries: Counter[str] = field(default_factory=Counter)  # runner calls sent again after a 503
     retried_completions: Counter[str] = field(default_factory=Counter)  # completes that needed one
     attempt_problems: list[str] = field(default_factory=list)
+    video_owner: dict[str, str] = field(default_factory=dict)  # video id → user, for videos told 201
+    videos_made: Counter[str] = field(default_factory=Counter)  # per user: videos told created
+    video_refunds: Counter[str] = field(default_factory=Counter)  # per user: fails and cancels told 200
+    video_told: Counter[tuple[str, str]] = field(default_factory=Counter)  # (video, event) told OK
+    generations: list[tuple[str, str]] = field(default_factory=list)  # (user, generation id) made
 
     def add(self, **counters: Any) -> None:
         with self.lock:

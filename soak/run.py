@@ -12,6 +12,7 @@ from soak.checks import verify
 from soak.clients import CLIENTS
 from soak.ledger import Api, Ledger
 from soak.report import LoadReport
+from soak.videos import setup_video_users
 from soak.workload import COUNTERS, ROLES, TOGGLES, V_ONE, Shared
 from tests.support.runtime import TEST_TOKEN, LocalRuntime
 
@@ -47,6 +48,7 @@ def run_load(
         cron_every=cron_every,
         counters=counters,
         toggles=[f"{run}-toggle-{i}" for i in range(TOGGLES)],
+        video_users=setup_video_users(setup, run),
     )
     if local and fault_rate:
         local.set_d1_faults(rate=fault_rate)

@@ -10,13 +10,21 @@ from typing import Any
 
 from soak.ledger import Ledger
 from tests.support import consistency
-from tests.support.runtime import TEST_TOKEN
+from tests.support.runtime import TEST_JWT_SECRET, TEST_TOKEN
 
 TYPES = ("framing", "overlay", "annotate")
 # A dedicated runtime retries failed export jobs after 1–2 s, so retried jobs cycle back
 # into the queue within a short run.
-RUNTIME_VARS = {"API_TOKEN": TEST_TOKEN, "EXPORT_RETRY_BASE_SECONDS": "1", "EXPORT_RETRY_CAP_SECONDS": "2"}
-ROLES = (("veo", 3), ("producer", 4), ("runner", 6), ("operator", 2), ("observer", 1))
+# JWT_SECRET: the video users' tokens (minted by the Worker).
+RUNTIME_VARS = {
+    "API_TOKEN": TEST_TOKEN,
+    "JWT_SECRET": TEST_JWT_SECRET,
+    "EXPORT_RETRY_BASE_SECONDS": "1",
+    "EXPORT_RETRY_CAP_SECONDS": "2",
+}
+ROLES = (("veo", 3), ("producer", 4), ("runner", 6), ("operator", 2), ("observer", 1),
+         ("creator", 2), ("renderer", 1))  # fmt: skip
+VIDEO_LIMIT = 4  # each video user's monthly limit: reached within seconds, freed by refunds
 COUNTERS = 3
 TOGGLES = 3
 LEASE_SECONDS = 30
@@ -34,6 +42,8 @@ class Shared:
     counters: list[str]
     toggles: list[str]
     fresh_keys: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    video_users: dict[str, str] = field(default_factory=dict)  # user id → bearer token
+    to_render: list[str] = field(default_factory=list)  # new videos, for the renderer
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def running(self) -> bool:
@@ -58,6 +68,15 @@ E_FAIL = "POST /api/export-jobs/{id}/fail"
 E_RETRY = "POST /api/export-jobs/{id}/retry"
 E_CANCEL = "POST /api/export-jobs/{id}/cancel"
 E_EVENTS = "GET /api/export-jobs/{id}/events"
+VID_CREATE = "POST /api/videos"
+VID_GET = "GET /api/videos/{id}"
+VID_LIST = "GET /api/videos"
+VID_PATCH = "PATCH /api/videos/{id}"
+VID_CANCEL = "POST /api/videos/{id}/cancel"
+VID_STATS = "GET /api/videos/stats"
+QUOTA_ME = "GET /api/quotas/me"
+GEN_CREATE = "POST /api/generations"
+GEN_GET = "GET /api/generations/{id}"
 M_RUNS = "GET /api/maintenance/runs"
 HEALTH = "GET /health"
 CRON_ROUTE = "CRON GET /cdn-cgi/handler/scheduled"
@@ -76,6 +95,15 @@ ALL_ROUTES = (
     E_RETRY,
     E_CANCEL,
     E_EVENTS,
+    VID_CREATE,
+    VID_GET,
+    VID_LIST,
+    VID_PATCH,
+    VID_CANCEL,
+    VID_STATS,
+    QUOTA_ME,
+    GEN_CREATE,
+    GEN_GET,
     M_RUNS,
     HEALTH,
     CRON_ROUTE,

@@ -1,6 +1,6 @@
 """Ten seconds of concurrent load, the short version of `make soak`.
 
-A runtime of its own (a fresh D1, failed export jobs retried after 1–2 s), 16 clients mixing
+A runtime of its own (a fresh D1, failed export jobs retried after 1–2 s), 19 clients mixing
 every route with the cron firing and 2% of D1 calls failing. Asserts correctness only — what
 the soak (soak/) checks afterwards — never timings; the report is printed (`pytest -s`).
 """
@@ -37,3 +37,8 @@ def test_ten_seconds_of_concurrent_load_lose_nothing(load_runtime: LocalRuntime)
     told = {event for (_, event) in report.ledger.transitions}
     assert told >= {"created", "claimed", "completed", "failed", "cancelled", "retried"}, told
     assert sum(report.ledger.counter_writes.values()) > 0
+    # Videos: made, refused at the limit, moved through their states, cancelled and refunded.
+    assert sum(report.ledger.videos_made.values()) > 0
+    assert report.ledger.statuses["POST /api/videos"][429] > 0
+    assert {event for (_, event) in report.ledger.video_told} >= {"created", "status_changed", "cancelled"}
+    assert sum(report.ledger.video_refunds.values()) > 0
