@@ -2,7 +2,8 @@
 moving them through their states, and what D1 must hold afterwards.
 
   creator ×2    with a user token (users shared between the creators, so charges race):
-                create a video or a generation of 3 (201, or 429 once the limit is reached;
+                first a generation of 3 while the month is empty, then create a video or a
+                generation of 3 (201, or 429 once the limit is reached;
                 a 429's details name the limit), cancel one of the user's own
                 videos, read one, list them, stats, quota
   renderer ×1   the service: takes each new video once and PATCHes it queued → in_progress
@@ -75,10 +76,32 @@ def _refused(ledger: Ledger, response: httpx.Response) -> None:
             ledger.unexpected.append(f"{VID_CREATE}: 429 with details {details}")
 
 
-def creator(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
+def _generation(api: Api, shared: Shared, user: str, auth: dict[str, str]) -> httpx.Response:
+    """A generation of 3 for `user`, read back when it was made."""
     ledger = api.ledger
+    generation_id = f"{shared.run}-gen-{uuid.uuid4().hex[:12]}"
+    body = {"generation_id": generation_id, "model": "sora-2", "prompt": "soak", "video_count": 3}
+    made = api.call(GEN_CREATE, "POST", "/api/generations", (201, 429), json=body, headers=auth)
+    if made.status_code == 201:
+        _made(ledger, shared, user, [v["id"] for v in made.json()["videos"]])
+        with ledger.lock:
+            ledger.generations.append((user, generation_id))
+        api.call(GEN_GET, "GET", f"/api/generations/{generation_id}", (200,), headers=auth)
+    elif made.status_code == 429:
+        _refused(ledger, made)
+    return made
+
+
+def creator(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
+    ledger, users = api.ledger, sorted(shared.video_users)
+    # First a generation for a user of its own, while the month is still empty (a 503 is retried).
+    first = users[me % len(users)]
+    for _ in range(5):
+        auth = {"authorization": f"Bearer {shared.video_users[first]}"}
+        if _generation(api, shared, first, auth).status_code != 503:
+            break
     while shared.running():
-        user = rng.choice(sorted(shared.video_users))
+        user = rng.choice(users)
         auth = {"authorization": f"Bearer {shared.video_users[user]}"}
         with ledger.lock:
             mine = [v for v, owner in ledger.video_owner.items() if owner == user]
@@ -91,15 +114,7 @@ def creator(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             elif made.status_code == 429:
                 _refused(ledger, made)
         elif roll < 0.45:
-            generation_id = f"{shared.run}-gen-{uuid.uuid4().hex[:12]}"
-            body = {"generation_id": generation_id, "model": "sora-2", "prompt": "soak", "video_count": 3}
-            made = api.call(GEN_CREATE, "POST", "/api/generations", (201, 429), json=body, headers=auth)
-            if made.status_code == 201:
-                _made(ledger, shared, user, [v["id"] for v in made.json()["videos"]])
-                with ledger.lock:
-                    ledger.generations.append((user, generation_id))
-            elif made.status_code == 429:
-                _refused(ledger, made)
+            _generation(api, shared, user, auth)
         elif roll < 0.6 and mine:
             video_id = rng.choice(mine)
             cancelled = api.call(
