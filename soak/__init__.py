@@ -17,9 +17,11 @@ also fail a share of its calls (then proper 503s are expected and counted apart)
   operator ×2   cancel and retry random jobs, read jobs, events and lists
   observer ×1   lists, maintenance runs, health, and the cron every `cron_every` seconds
                 (every other time two runs at once)
-  creator ×2    three users (user tokens) at a monthly limit of 4 videos: videos and
-                generations of 3 (201 or 429), cancels, reads, lists, stats, quota (videos.py)
-  renderer ×1   the service moving each new video queued → in_progress → completed or failed
+  creator ×2    three users (user tokens) at a monthly limit of 4 videos, raised by 2 every
+                3 s: videos and generations of 3 (201 or 429), cancels, reads, lists, stats,
+                quota (videos.py)
+  renderer ×1   the service moving each new video queued → in_progress → completed or
+                failed, and raising the limits
 
 Afterwards (`LoadReport.problems`): no unexpected status (no 5xx at all without faults; with
 faults only proper 503s), no lost update (each counter equals its successful writes; each

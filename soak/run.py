@@ -13,7 +13,7 @@ from soak.clients import CLIENTS
 from soak.ledger import Api, Ledger
 from soak.report import LoadReport
 from soak.videos import setup_video_users
-from soak.workload import COUNTERS, ROLES, TOGGLES, V_ONE, Shared
+from soak.workload import COUNTERS, ROLES, TOGGLES, V_ONE, VIDEO_LIMIT, Shared
 from tests.support.runtime import TEST_TOKEN, LocalRuntime
 
 
@@ -49,6 +49,7 @@ def run_load(
         counters=counters,
         toggles=[f"{run}-toggle-{i}" for i in range(TOGGLES)],
         video_users=setup_video_users(setup, run),
+        video_limit=VIDEO_LIMIT,
     )
     if local and fault_rate:
         local.set_d1_faults(rate=fault_rate)

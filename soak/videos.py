@@ -3,15 +3,17 @@ moving them through their states, and what D1 must hold afterwards.
 
   creator ×2    with a user token (users shared between the creators, so charges race):
                 first a generation of 3 while the month is empty, then create a video or a
-                generation of 3 (201, or 429 once the limit is reached;
-                a 429's details name the limit), cancel one of the user's own
-                videos, read one, list them, stats, quota
-  renderer ×1   the service: takes each new video once and PATCHes it queued → in_progress
-                (with progress) → completed (with a file) or failed; 409 when the user
-                cancelled it first
+                generation of 3 (201, or 429 once the limit is reached; a 429's details name
+                the limit), cancel one of the user's own videos, read one, list them, stats,
+                quota
+  renderer ×1   the service: takes each new video once, half a second after it was made (so
+                that users' cancels race it), and PATCHes it queued → in_progress (with
+                progress) → completed (with a file) or failed; 409 when the user cancelled it
+                first. Every few seconds it raises every user's limit (a plan upgrade), so
+                that creates keep racing a limit just reached
 
 Afterwards (`verify_videos`): every user's videos in D1 are exactly the ones clients were told
-were created (201, three per generation), never more than the limit charged; each video's events
+were created (201, three per generation), never more charged than the limit; each video's events
 are exactly the changes clients were told succeeded (no terminal state twice); the usage row's
 charges are the creates minus the refunds told (fails and cancels); the user's stats and quota
 say what D1 holds. The rest — counts by status, generations' counts — is consistency.check's.
@@ -32,6 +34,7 @@ from soak.workload import (
     GEN_CREATE,
     GEN_GET,
     QUOTA_ME,
+    QUOTA_SET,
     VID_CANCEL,
     VID_CREATE,
     VID_GET,
@@ -39,6 +42,8 @@ from soak.workload import (
     VID_PATCH,
     VID_STATS,
     VIDEO_LIMIT,
+    VIDEO_LIMIT_STEP,
+    VIDEO_RAISE_SECONDS,
     Shared,
 )
 from tests.support.runtime import LocalRuntime
@@ -64,14 +69,15 @@ def _made(ledger: Ledger, shared: Shared, user: str, videos: list[str]) -> None:
             ledger.video_told[video_id, "created"] += 1
         ledger.videos_made[user] += len(videos)
     with shared.lock:
-        shared.to_render.extend(videos)
+        shared.to_render.extend((time.monotonic(), video_id) for video_id in videos)
 
 
-def _refused(ledger: Ledger, response: httpx.Response) -> None:
-    """A 429 names the user's limit and a usage within it (its details are read after the
-    refused charge, so a refund in between may have made room again: not checked)."""
+def _refused(ledger: Ledger, shared: Shared, response: httpx.Response) -> None:
+    """A 429 names a limit the run set and a usage within it (its details are read after the
+    refused charge, so a refund or a raise in between may have made room again: not checked)."""
     details = response.json()["error"].get("details", {})
-    if details.get("limit") != VIDEO_LIMIT or not 0 <= details.get("used", -1) <= VIDEO_LIMIT:
+    limit = details.get("limit", -1)
+    if not VIDEO_LIMIT <= limit <= shared.video_limit or not 0 <= details.get("used", -1) <= limit:
         with ledger.lock:
             ledger.unexpected.append(f"{VID_CREATE}: 429 with details {details}")
 
@@ -88,7 +94,7 @@ def _generation(api: Api, shared: Shared, user: str, auth: dict[str, str]) -> ht
             ledger.generations.append((user, generation_id))
         api.call(GEN_GET, "GET", f"/api/generations/{generation_id}", (200,), headers=auth)
     elif made.status_code == 429:
-        _refused(ledger, made)
+        _refused(ledger, shared, made)
     return made
 
 
@@ -112,7 +118,7 @@ def creator(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             if made.status_code == 201:
                 _made(ledger, shared, user, [made.json()["id"]])
             elif made.status_code == 429:
-                _refused(ledger, made)
+                _refused(ledger, shared, made)
         elif roll < 0.45:
             _generation(api, shared, user, auth)
         elif roll < 0.6 and mine:
@@ -149,9 +155,14 @@ def renderer(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             ledger.add(video_told=(video_id, "status_changed"))
         return moved.status_code == 200
 
+    raise_at = time.monotonic() + VIDEO_RAISE_SECONDS
     while shared.running():
+        if time.monotonic() >= raise_at:
+            _raise_limits(api, shared)
+            raise_at = time.monotonic() + VIDEO_RAISE_SECONDS
         with shared.lock:
-            video_id = shared.to_render.pop(0) if shared.to_render else None
+            due = bool(shared.to_render) and shared.to_render[0][0] < time.monotonic() - 0.5
+            video_id = shared.to_render.pop(0)[1] if due else None
         if video_id is None:
             time.sleep(0.05)
             continue
@@ -159,11 +170,21 @@ def renderer(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             continue
         if rng.random() < 0.5 and not move(video_id, {"progress": rng.randint(41, 90)}):
             continue
-        if rng.random() < 0.7:
+        if rng.random() < 0.5:
             move(video_id, {"status": "completed", "file_url": f"https://cdn.example.com/{video_id}.mp4"})
         elif move(video_id, {"status": "failed", "error": {"code": "provider", "message": "soak"}}):
             with ledger.lock:
                 ledger.video_refunds[ledger.video_owner[video_id]] += 1
+
+
+def _raise_limits(api: Api, shared: Shared) -> None:
+    """Every user's limit up to the run's limit + VIDEO_LIMIT_STEP. The run's limit is raised
+    first: it bounds every limit a 429 may name (a 503 leaves that user's lower until the next
+    raise)."""
+    shared.video_limit += VIDEO_LIMIT_STEP
+    for user in sorted(shared.video_users):
+        body = {"videos_limit": shared.video_limit}
+        api.call(QUOTA_SET, "PUT", f"/api/quotas/{user}", (200,), json=body)
 
 
 def verify_videos(
@@ -175,10 +196,10 @@ def verify_videos(
         auth = {"authorization": f"Bearer {token}"}
         quota = api.call(QUOTA_ME, "GET", "/api/quotas/me", (200,), headers=auth).json()
         expected = ledger.videos_made[user] - ledger.video_refunds[user]
-        if quota["videos_used"] != expected or quota["videos_used"] > VIDEO_LIMIT:
+        if quota["videos_used"] != expected or quota["videos_used"] > quota["videos_limit"]:
             problems.append(
-                f"{user}: quota says {quota['videos_used']} used (limit {VIDEO_LIMIT}), clients were told "
-                f"{ledger.videos_made[user]} made and {ledger.video_refunds[user]} refunded"
+                f"{user}: quota says {quota['videos_used']} used (limit {quota['videos_limit']}), "
+                f"clients were told {ledger.videos_made[user]} made and {ledger.video_refunds[user]} refunded"
             )
         if local is None:
             continue
@@ -209,7 +230,8 @@ def verify_videos(
     made = sum(ledger.videos_made.values())
     refused = ledger.statuses[VID_CREATE][429] + ledger.statuses[GEN_CREATE][429]
     summary = (
-        f"videos: {made} made by {len(shared.video_users)} users at a limit of {VIDEO_LIMIT} "
+        f"videos: {made} made by {len(shared.video_users)} users at a limit raised from {VIDEO_LIMIT} to "
+        f"{shared.video_limit} "
         f"({refused} creates refused with 429), {sum(ledger.video_refunds.values())} refunded; "
         "event trails, quotas and stats match what clients were told"
         f" ({dict(sorted(told.items()))})"

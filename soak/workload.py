@@ -24,7 +24,9 @@ RUNTIME_VARS = {
 }
 ROLES = (("veo", 3), ("producer", 4), ("runner", 6), ("operator", 2), ("observer", 1),
          ("creator", 2), ("renderer", 1))  # fmt: skip
-VIDEO_LIMIT = 4  # each video user's monthly limit: reached within seconds, freed by refunds
+VIDEO_LIMIT = 4  # each video user's monthly limit at the start: reached within seconds
+VIDEO_LIMIT_STEP = 2  # the renderer raises every limit by this every VIDEO_RAISE_SECONDS
+VIDEO_RAISE_SECONDS = 3.0
 COUNTERS = 3
 TOGGLES = 3
 LEASE_SECONDS = 30
@@ -43,7 +45,8 @@ class Shared:
     toggles: list[str]
     fresh_keys: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     video_users: dict[str, str] = field(default_factory=dict)  # user id → bearer token
-    to_render: list[str] = field(default_factory=list)  # new videos, for the renderer
+    to_render: list[tuple[float, str]] = field(default_factory=list)  # (made at, video), to render
+    video_limit: int = 0  # every video user's limit, as last set (0 until the setup sets it)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def running(self) -> bool:
@@ -75,6 +78,7 @@ VID_PATCH = "PATCH /api/videos/{id}"
 VID_CANCEL = "POST /api/videos/{id}/cancel"
 VID_STATS = "GET /api/videos/stats"
 QUOTA_ME = "GET /api/quotas/me"
+QUOTA_SET = "PUT /api/quotas/{user_id}"
 GEN_CREATE = "POST /api/generations"
 GEN_GET = "GET /api/generations/{id}"
 M_RUNS = "GET /api/maintenance/runs"
@@ -102,6 +106,7 @@ ALL_ROUTES = (
     VID_CANCEL,
     VID_STATS,
     QUOTA_ME,
+    QUOTA_SET,
     GEN_CREATE,
     GEN_GET,
     M_RUNS,
