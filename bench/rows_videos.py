@@ -3,12 +3,14 @@ last 90 days (so three months of periods), UUIDv7 ids from `created_at`, one eve
 refunds on failed and cancelled videos without a file, a few archived and soft-deleted, some
 in generations of three; a quarter of them `BENCH_VIDEO_USER`'s, the rest spread over `USERS`
 users. The usage rows and generations' counts follow from the videos (`USAGE_SQL`, and the
-counts are computed here), so the consistency check holds on a seeded database."""
+counts are computed here), so the consistency check holds on a seeded database.
+`insert_videos` writes them (bench/seeding.py calls it in its transaction)."""
 
 from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,6 +54,17 @@ UNION ALL
 """
 # The bench user is a large customer with a limit of their own (the bench creates for them).
 LIMIT_SQL = "UPDATE video_usage SET videos_limit = 10000000 WHERE owner = ?"
+INSERT_VIDEO_SQL = (
+    f"INSERT INTO videos ({', '.join(VIDEO_COLUMNS)}) VALUES ({', '.join('?' * len(VIDEO_COLUMNS))})"
+)
+INSERT_GENERATION_SQL = (
+    f"INSERT INTO generations ({', '.join(GENERATION_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(GENERATION_COLUMNS))})"
+)
+INSERT_EVENT_SQL = (
+    "INSERT INTO job_events (job_kind, job_id, event, from_status, to_status, data, at)"
+    " VALUES (?,?,?,?,?,?,?)"
+)
 
 
 @dataclass
@@ -151,3 +164,52 @@ def _generation(made: list[VideoRow], now: int) -> dict[str, Any]:
         "created_at": first["created_at"],
         "updated_at": max(row.values["updated_at"] for row in made),
     }
+
+
+@dataclass
+class SeededVideos:
+    """What `insert_videos` wrote, and `BENCH_VIDEO_USER`'s ids for the probes."""
+
+    videos: int = 0
+    events: int = 0
+    generations: int = 0
+    user_video_ids: list[str] = field(default_factory=list)  # not deleted
+    user_generation_ids: list[str] = field(default_factory=list)
+
+
+def insert_videos(conn: sqlite3.Connection, count: int, now: int, sample: int, chunk: int) -> SeededVideos:
+    """`count` videos with their events and generations, `chunk` at a time (inside the caller's
+    transaction), then the usage rows they add up to; `sample` ids of each kind kept."""
+    made = SeededVideos()
+    rows: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    generations: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        conn.executemany(INSERT_VIDEO_SQL, rows)
+        conn.executemany(INSERT_EVENT_SQL, events)
+        conn.executemany(INSERT_GENERATION_SQL, generations)
+        made.events += len(events)
+        made.generations += len(generations)
+        rows.clear()
+        events.clear()
+        generations.clear()
+
+    for video, generation in video_rows(count, now):
+        v = video.values
+        rows.append(tuple(v[c] for c in VIDEO_COLUMNS))
+        events.extend(video.events)
+        made.videos += 1
+        if generation is not None:
+            generations.append(tuple(generation[c] for c in GENERATION_COLUMNS))
+            if generation["user_id"] == BENCH_VIDEO_USER and len(made.user_generation_ids) < sample:
+                made.user_generation_ids.append(generation["generation_id"])
+        if v["user_id"] == BENCH_VIDEO_USER and v["deleted_at"] is None and len(made.user_video_ids) < sample:
+            made.user_video_ids.append(v["id"])
+        if len(rows) == chunk:
+            flush()
+    flush()
+    if count:
+        conn.execute(USAGE_SQL, {"period": period_of(now), "now": now})
+        conn.execute(LIMIT_SQL, (BENCH_VIDEO_USER,))
+    return made

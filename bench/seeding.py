@@ -27,15 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.rows import DAY, EXPIRED_SHARE, EXPORT_COLUMNS, EXPORT_TYPES, MINUTE, export_rows, veo_rows
-from bench.rows_videos import (
-    BENCH_VIDEO_USER,
-    GENERATION_COLUMNS,
-    LIMIT_SQL,
-    USAGE_SQL,
-    VIDEO_COLUMNS,
-    video_rows,
-)
-from edgejobs.videos.usage import period_of
+from bench.rows_videos import insert_videos
 
 
 def d1_file(persist_to: Path) -> Path:
@@ -140,13 +132,6 @@ _INSERT_EXPORT = (
     f" VALUES ({', '.join('?' * len(_SEEDED_EXPORT_COLUMNS))})"
 )
 _INSERT_SEED001 = "INSERT INTO seed001_export_jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-_INSERT_VIDEO = (
-    f"INSERT INTO videos ({', '.join(VIDEO_COLUMNS)}) VALUES ({', '.join('?' * len(VIDEO_COLUMNS))})"
-)
-_INSERT_GENERATION = (
-    f"INSERT INTO generations ({', '.join(GENERATION_COLUMNS)})"
-    f" VALUES ({', '.join('?' * len(GENERATION_COLUMNS))})"
-)
 _SAMPLE = 400  # ids kept per kind for the probes
 _CHUNK = 2_000  # rows generated, sent and inserted together
 Chunk = dict[str, list[tuple[Any, ...]]]
@@ -293,7 +278,9 @@ def seed(
                 kept.append(job_id)
             projects[project_id] = projects.get(project_id, 0) + 1
     info.biggest_project = max(projects, key=lambda p: projects[p]) if projects else 0
-    _seed_videos(conn, info, videos, now)
+    made = insert_videos(conn, videos, now, sample=_SAMPLE, chunk=_CHUNK)
+    info.videos, info.video_events, info.generations = made.videos, made.events, made.generations
+    info.user_video_ids, info.user_generation_ids = made.user_video_ids, made.user_generation_ids
     # A week of cron history (every 5 minutes), for the maintenance run list's pages.
     conn.executemany(
         "INSERT INTO maintenance_runs (trigger, started_at, finished_at, counts) VALUES (?, ?, ?, ?)",
@@ -308,42 +295,3 @@ def seed(
     conn.close()
     info.seconds = round(time.perf_counter() - started, 2)
     return info
-
-
-def _seed_videos(conn: sqlite3.Connection, info: Seeded, count: int, now: int) -> None:
-    """`count` videos with their events and generations, then the usage rows they add up to."""
-    rows: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
-    generations: list[tuple[Any, ...]] = []
-
-    def flush() -> None:
-        conn.executemany(_INSERT_VIDEO, rows)
-        conn.executemany(_INSERT_EVENT, events)
-        conn.executemany(_INSERT_GENERATION, generations)
-        info.video_events += len(events)
-        info.generations += len(generations)
-        rows.clear()
-        events.clear()
-        generations.clear()
-
-    for video, generation in video_rows(count, now):
-        v = video.values
-        rows.append(tuple(v[c] for c in VIDEO_COLUMNS))
-        events.extend(video.events)
-        info.videos += 1
-        if generation is not None:
-            generations.append(tuple(generation[c] for c in GENERATION_COLUMNS))
-            if generation["user_id"] == BENCH_VIDEO_USER and len(info.user_generation_ids) < _SAMPLE:
-                info.user_generation_ids.append(generation["generation_id"])
-        if (
-            v["user_id"] == BENCH_VIDEO_USER
-            and v["deleted_at"] is None
-            and len(info.user_video_ids) < _SAMPLE
-        ):
-            info.user_video_ids.append(v["id"])
-        if len(rows) == _CHUNK:
-            flush()
-    flush()
-    if count:
-        conn.execute(USAGE_SQL, {"period": period_of(now), "now": now})
-        conn.execute(LIMIT_SQL, (BENCH_VIDEO_USER,))
