@@ -15,10 +15,12 @@ A field left out (or sent as null) takes its default; a field whose default is `
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .errors import ValidationError
 from .openapi import json_content, nullable
 from .validation import REQUIRED, get_bool, get_int, get_str
 
@@ -94,6 +96,33 @@ def Bool(name: str, *, default: bool, description: str | None = None) -> Field:
         lambda body: get_bool(body, name, default=default),
         required=False,
     )
+
+
+def compact_object(value: Any, name: str, limit: int) -> str:
+    """A JSON object as compact UTF-8 JSON text of at most `limit` bytes; a 400 naming `name`
+    otherwise."""
+    if not isinstance(value, dict):
+        raise ValidationError(f"Field {name!r} must be a JSON object.", field=name)
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValidationError(f"Field {name!r} must not contain unpaired surrogates.", field=name) from None
+    if size > limit:
+        raise ValidationError(f"Field {name!r} is {size} bytes as JSON; the limit is {limit}.", field=name)
+    return text
+
+
+def JsonObject(name: str, limit: int) -> Field:
+    """A JSON object of at most `limit` bytes as compact JSON; `{}` if absent or null. Its value
+    is the compact JSON text."""
+
+    def parse(body: Mapping[str, Any]) -> str:
+        value = body.get(name)
+        return compact_object({} if value is None else value, name, limit)
+
+    schema = {"type": "object", "description": f"At most {limit // 1024} KiB as JSON."}
+    return Field(name, schema, parse, required=False)
 
 
 class Body:

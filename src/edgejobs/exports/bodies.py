@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from ..core.db import MAX_SAFE_INTEGER
 from ..core.errors import ValidationError
-from ..core.fields import Body, Bool, Field, Int, Text
+from ..core.fields import Body, Bool, Field, Int, Text, compact_object
 from ..core.validation import check_str
 from .machine import MAX_PRIORITY
 from .model import (
@@ -66,20 +66,7 @@ def json_object_text(body: Mapping[str, Any], name: str) -> str | None:
     """A JSON object field of at most 64 KiB (compact UTF-8 JSON), as that text; None if absent
     or null."""
     value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ValidationError(f"Field {name!r} must be a JSON object.", field=name)
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise ValidationError(f"Field {name!r} must not contain unpaired surrogates.", field=name) from None
-    if size > MAX_JSON_BYTES:
-        raise ValidationError(
-            f"Field {name!r} is {size} bytes as JSON; the limit is {MAX_JSON_BYTES}.", field=name
-        )
-    return text
+    return None if value is None else compact_object(value, name, MAX_JSON_BYTES)
 
 
 def _parse_params(body: Mapping[str, Any]) -> str:

@@ -13,7 +13,7 @@ from ..core import ids
 from ..core.auth import Principal
 from ..core.clock import iso_ms
 from ..core.errors import NotFound, ValidationError
-from ..core.fields import Body, Field, Int, Text
+from ..core.fields import Body, Field, Int, JsonObject, Text
 from ..core.render import JSON, TIME, Column, item_sql, render
 from ..core.validation import check_str, path_param
 from .settings import VideoModel
@@ -47,33 +47,6 @@ VIDEO_ITEM_EXPR = item_sql(VIDEO_FIELDS)
 
 def render_video(row: Mapping[str, Any]) -> dict[str, Any]:
     return render(VIDEO_FIELDS, row)
-
-
-def json_object_field(name: str, limit: int) -> Field:
-    """A JSON object of at most `limit` bytes as compact UTF-8 JSON; `{}` if absent or null.
-    Its value is the compact JSON text."""
-
-    def parse(body: Mapping[str, Any]) -> str:
-        value = body.get(name)
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            raise ValidationError(f"Field {name!r} must be a JSON object.", field=name)
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        try:
-            size = len(text.encode("utf-8"))
-        except UnicodeEncodeError:
-            raise ValidationError(
-                f"Field {name!r} must not contain unpaired surrogates.", field=name
-            ) from None
-        if size > limit:
-            raise ValidationError(
-                f"Field {name!r} is {size} bytes as JSON; the limit is {limit}.", field=name
-            )
-        return text
-
-    schema = {"type": "object", "description": f"At most {limit // 1024} KiB as JSON."}
-    return Field(name, schema, parse, required=False)
 
 
 def _parse_error(body: Mapping[str, Any]) -> str | None:
@@ -124,8 +97,8 @@ def parse_iso(text: str, name: str) -> int:
 
 
 PROMPT = Text("prompt", max_length=MAX_PROMPT_CHARS)
-INPUT = json_object_field("input", MAX_INPUT_BYTES)
-METADATA = json_object_field("metadata", MAX_METADATA_BYTES)
+INPUT = JsonObject("input", MAX_INPUT_BYTES)
+METADATA = JsonObject("metadata", MAX_METADATA_BYTES)
 USER_ID_FIELD = Text("user_id", max_length=128, pattern=USER_ID, default=None,
                      description="Service token only: the owner (charged for it).")  # fmt: skip
 CREATE = Body(
