@@ -13,21 +13,17 @@ from typing import Any
 import httpx
 
 from soak.ledger import Api
+from soak.runners import runner
 from soak.videos import creator, renderer
 from soak.workload import (
     CRON_ROUTE,
     E_CANCEL,
-    E_CLAIM,
-    E_COMPLETE,
     E_CREATE,
     E_EVENTS,
-    E_FAIL,
     E_GET,
-    E_HEARTBEAT,
     E_LIST,
     E_RETRY,
     HEALTH,
-    LEASE_SECONDS,
     M_RUNS,
     TYPES,
     V_DELETE,
@@ -61,6 +57,7 @@ def veo_client(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
                 if put.status_code == 200:
                     ledger.add(counter_writes=counter)
                     break
+                api.maybe(put, maybe_counter_writes=counter)
                 if not shared.running():
                     break
         elif roll < 0.65:  # create-only / delete-if-match on a shared id
@@ -76,6 +73,7 @@ def veo_client(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
                 )
                 if put.status_code == 201:
                     ledger.add(toggle_creates=toggle)
+                api.maybe(put, maybe_toggle_creates=toggle)
             else:
                 got = api.call(V_GET, "GET", f"/api/veo/jobs/{toggle}", (200, 404))
                 if got.status_code == 200:
@@ -88,6 +86,7 @@ def veo_client(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
                     )
                     if deleted.status_code == 204:
                         ledger.add(toggle_deletes=toggle)
+                    api.maybe(deleted, maybe_toggle_deletes=toggle)
         else:  # a job of its own: put, read back, list, sometimes delete
             job_id = f"{shared.run}-veo-{me}-{n}"
             body = {
@@ -137,6 +136,8 @@ def producer(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
                     ledger.key_creates[key].append((response.status_code, job_id))
             if response.status_code == 201:
                 ledger.add(transitions=(job_id, "created"))
+        elif api.maybe(response, maybe_events="created") and key:
+            ledger.add(maybe_keys=key)
         return response
 
     while shared.running():
@@ -161,97 +162,6 @@ def producer(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
         time.sleep(rng.uniform(0, 0.03))
 
 
-def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
-    ledger, runner_id = api.ledger, f"{shared.run}-runner-{me}"
-
-    def mine(response: httpx.Response, attempt: dict[str, Any], action: str) -> None:
-        """A runner's successful action must have hit its own attempt (its claim)."""
-        job = response.json()
-        same = job["id"] == attempt["id"] and job["started_at"] == attempt["started_at"]
-        if not same or (job["status"] != "pending" and job["runner_id"] != runner_id):
-            with ledger.lock:
-                ledger.attempt_problems.append(f"{action} by {runner_id} on {attempt['id']} answered {job}")
-
-    def send(route: str, path: str, body: dict[str, Any], method: str = "POST") -> tuple[httpx.Response, int]:
-        """As the runner client does: a 503 is sent again after its Retry-After (jittered, capped
-        for the soak's pace) until the lease would end. The last answer, and how many retries."""
-        retries = 0
-        while True:
-            response = api.call(route, method, path, (200, 409), json=body)
-            if response.status_code != 503 or time.monotonic() >= lease_ends:
-                return response, retries
-            retries += 1
-            ledger.add(retries=route)
-            wait = float(response.headers.get("retry-after", "1") or 1)
-            time.sleep(min(wait, 0.5) * rng.uniform(0.5, 1.0))
-
-    def gave_up(response: httpx.Response, job_id: str) -> bool:
-        """Still 503 when the lease was about to end: the lease lapses, as the runner caused."""
-        if response.status_code == 503:
-            ledger.add(abandoned=job_id, gave_up=job_id)
-            return True
-        return False
-
-    while shared.running():
-        body: dict[str, Any] = {"runner_id": runner_id, "lease_seconds": LEASE_SECONDS}
-        if rng.random() < 0.3:
-            body["types"] = rng.sample(TYPES, rng.randint(1, 2))
-        claimed = api.call(E_CLAIM, "POST", "/api/export-jobs/claim", (200, 204), json=body)
-        if claimed.status_code != 200:
-            time.sleep(0.05)
-            continue
-        lease_ends = time.monotonic() + LEASE_SECONDS - 5  # a margin for the last call's trip
-        attempt = claimed.json()
-        job_id, url = attempt["id"], f"/api/export-jobs/{attempt['id']}"
-        holder = {"runner_id": runner_id, "lease_id": attempt["lease_id"]}
-        ledger.add(transitions=(job_id, "claimed"))
-        lost = False
-        for progress in sorted(rng.sample(range(1, 100), rng.randint(0, 2))):
-            beat, _ = send(E_HEARTBEAT, url, {**holder, "progress": progress}, "PATCH")
-            if beat.status_code == 409 or gave_up(beat, job_id):
-                lost = True
-                break
-            mine(beat, attempt, "heartbeat")
-        if lost:
-            continue
-        roll = rng.random()
-        if roll < 0.15 and shared.sql is not None:  # abandon: the lease lapses, the runner comes back late
-            shared.sql(
-                "UPDATE export_jobs SET lease_expires_at = ? WHERE id = ? AND status = 'processing'"
-                " AND runner_id = ? AND started_at = ?",
-                int(time.time() * 1000) - 1000,
-                job_id,
-                runner_id,
-                _ms(attempt["started_at"]),
-            )
-            ledger.add(abandoned=job_id)
-            time.sleep(rng.uniform(0, 1.5))
-            roll = 0.0  # then it tries to complete
-        if roll < 0.6:
-            body = {**holder, "output_video_key": f"out/{job_id}.mp4"}
-            done, retries = send(E_COMPLETE, f"{url}/complete", body)
-            if done.status_code == 200:
-                mine(done, attempt, "complete")
-                ledger.add(transitions=(job_id, "completed"))
-                if retries:
-                    ledger.add(retried_completions=job_id)
-            gave_up(done, job_id)
-        else:
-            retryable = roll < 0.85
-            body = {**holder, "error": "CUDA out of memory", "retryable": retryable}
-            failed, _ = send(E_FAIL, f"{url}/fail", body)
-            if failed.status_code == 200:
-                mine(failed, attempt, "fail")
-                ledger.add(transitions=(job_id, "failed"))
-            gave_up(failed, job_id)
-
-
-def _ms(iso: str) -> int:
-    from datetime import datetime
-
-    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
-
-
 def operator(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
     ledger = api.ledger
     while shared.running():
@@ -260,11 +170,15 @@ def operator(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
         if job_id is None:
             time.sleep(0.05)
         elif roll < 0.25:
-            if api.call(E_CANCEL, "POST", f"/api/export-jobs/{job_id}/cancel", (200, 409)).status_code == 200:
+            cancel = api.call(E_CANCEL, "POST", f"/api/export-jobs/{job_id}/cancel", (200, 409))
+            if cancel.status_code == 200:
                 ledger.add(transitions=(job_id, "cancelled"))
+            api.maybe(cancel, maybe_events="cancelled")
         elif roll < 0.45:
-            if api.call(E_RETRY, "POST", f"/api/export-jobs/{job_id}/retry", (200, 409)).status_code == 200:
+            retry = api.call(E_RETRY, "POST", f"/api/export-jobs/{job_id}/retry", (200, 409))
+            if retry.status_code == 200:
                 ledger.add(transitions=(job_id, "retried"))
+            api.maybe(retry, maybe_events="retried")
         elif roll < 0.65:
             api.call(E_GET, "GET", f"/api/export-jobs/{job_id}", (200,))
         elif roll < 0.85:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from soak.ledger import Ledger
@@ -19,6 +19,8 @@ class LoadReport:
     ledger: Ledger
     problems: list[str]
     checks: list[str]
+    lose_rate: float = 0.0
+    injected: dict[str, int] = field(default_factory=dict)  # the injector's calls, failed, lost
 
     @property
     def requests(self) -> int:
@@ -48,12 +50,14 @@ class LoadReport:
         for counts in self.ledger.statuses.values():
             histogram.update(counts)
         lines = [
-            f"edgejobs load: {self.clients} clients, {self.seconds:.1f} s, D1 fault rate {self.fault_rate}"
-            f" — {platform.machine()} {platform.system()}, Python {platform.python_version()}",
+            f"edgejobs load: {self.clients} clients, {self.seconds:.1f} s, D1 fault rate {self.fault_rate},"
+            f" lose rate {self.lose_rate} — {platform.machine()} {platform.system()},"
+            f" Python {platform.python_version()}",
             f"{self.requests} requests, {self.requests / self.seconds:.1f} req/s; latency ms "
             + ", ".join(f"p{p} {percentile(everything, p):.1f}" for p in (50, 95, 99)),
             f"status histogram: {dict(sorted(histogram.items()))}; proper 503s under faults: "
-            f"{self.ledger.unavailable}; cron runs failed under faults: {self.ledger.cron_failed}",
+            f"{self.ledger.unavailable}; cron runs failed under faults: {self.ledger.cron_failed}"
+            + (f"; D1 calls {self.injected}" if self.injected else ""),
             f"runner retries after a 503: {dict(sorted(self.ledger.retries.items()))}; completions that"
             f" needed a retry: {sum(self.ledger.retried_completions.values())}; leases given up after"
             f" retrying until they would end: {sum(self.ledger.gave_up.values())}",
