@@ -33,10 +33,15 @@ are the creates told 201, their events the changes told 200, their quota the cre
 refunds told, never above the limit; and the whole database passes tests/support/consistency.py
 (videos, usage rows and generations included).
 
-This relies on the injector failing a D1 call *before* it runs (tools/runtime/faults.mjs):
-a 503 then means "nothing happened", so client-side tallies are exact.
+With `--fault-rate` the injector fails a D1 call *before* it runs (tools/runtime/faults.mjs):
+a 503 then means "nothing happened", so client-side tallies are exact. With `--lose-rate` a
+D1 call runs (a write commits) and then fails, so a 503 may have landed: the clients count such
+503s, and the checks allow what they may have done and no more (an event kind's unanswered
+events at most its lost answers, a counter at most its lost increments above its successful
+ones, a lapse only for a job whose claim went unanswered); `complete` and `fail` are resent
+and must be answered once. The video clients sit such a run out (their checks are exact).
 
-Modules: workload (settings, what clients share, route names), clients (the five kinds of
-the VEO cache and the queue; the CLIENTS table), videos (the two video clients and their
-checks), ledger (what the clients saw), run (one run), checks (afterwards), report;
-`__main__` is `make soak`."""
+Modules: workload (settings, what clients share, route names), clients (four kinds of
+client of the VEO cache and the queue; the CLIENTS table), runners (the export runner), videos
+(the two video clients and their checks), ledger (what the clients saw), run (one run), checks
+(afterwards), report; `__main__` is `make soak`."""
