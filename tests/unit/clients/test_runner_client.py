@@ -112,6 +112,42 @@ def test_a_completion_whose_answer_was_lost_is_repeated_and_answered_once(queue:
     assert counts["retried_calls"]["complete"] == 1 and counts["ambiguous"]["complete"] == 1
 
 
+def test_a_completion_is_repeated_past_the_lease_until_it_is_answered(queue: FakeQueue) -> None:
+    """The first attempt landed, its answer was lost, and 503s lasted past the lease's end: a late
+    repeat is still answered (200: it had landed), so the client keeps sending it."""
+    [job_id] = queue.add_jobs(1)
+    queue.inject("complete", "drop_after", *["503"] * 12)  # 1-2 s of retries; the lease is 0.6 s
+    runner = Runner(queue.url, "t", "gpu-1", lease_seconds=0.6, handler=lambda ctx: "exports/a.mp4", **FAST)
+    run_until(runner, lambda: runner.counters.jobs["completed"] + runner.counters.jobs["lost"] > 0)
+
+    assert [o for _, o in queue.calls_to("complete", job_id)] == ["drop_after", *["503"] * 12, "ok"]
+    assert (runner.counters.jobs["completed"], runner.counters.jobs["lost"]) == (1, 0)
+    assert queue.events(job_id) == ["created", "claimed", "completed"]
+
+
+def test_a_late_completion_that_never_landed_is_answered_lease_lost(queue: FakeQueue) -> None:
+    """Nothing landed before the lease ended and the queue took the job back: the late repeat is
+    refused (`lease_lost`), the job is counted lost and is pending for another attempt."""
+    [job_id] = queue.add_jobs(1)
+    queue.inject("complete", *["503"] * 12)
+    runner = Runner(queue.url, "t", "gpu-1", lease_seconds=0.6, handler=lambda ctx: "exports/a.mp4", **FAST)
+    run_until(runner, lambda: runner.counters.jobs["lost"] > 0)
+
+    assert [o for _, o in queue.calls_to("complete", job_id)][-1] == "ok"  # answered: lease_lost
+    assert runner.counters.jobs["completed"] == 0 and runner.counters.gave_up["complete"] == 0
+    assert queue.events(job_id)[:3] == ["created", "claimed", "lease_expired"]
+
+
+def test_a_completion_is_given_up_finish_seconds_after_the_lease(queue: FakeQueue) -> None:
+    [job_id] = queue.add_jobs(1)
+    queue.inject("complete", *["503"] * 200)
+    runner = Runner(
+        queue.url, "t", "gpu-1", lease_seconds=0.3, finish_seconds=0.5, handler=lambda ctx: "a.mp4", **FAST
+    )
+    run_until(runner, lambda: runner.counters.gave_up["complete"] > 0)
+    assert runner.counters.jobs["lost"] == 1 and len(queue.calls_to("complete", job_id)) < 200
+
+
 def test_an_older_server_without_lease_id_or_max_jobs_still_works() -> None:
     with FakeQueue(lease_ids=False) as queue:
         [job_id] = queue.add_jobs(1)
