@@ -362,6 +362,7 @@ class Runner:
         handler: Handler,
         heartbeat_seconds: float | None = None,
         grace_seconds: float = 30.0,
+        finish_seconds: float = 300.0,
         idle_seconds: float = 1.0,
         idle_max_seconds: float = 30.0,
         timeout: float = 30.0,
@@ -374,6 +375,10 @@ class Runner:
             raise ValueError("max_jobs must be 1-10")
         self.runner_id, self.types, self.handler = runner_id, types, handler
         self.lease_seconds, self.max_jobs, self.grace_seconds = lease_seconds, max_jobs, grace_seconds
+        # complete/fail are sent past the lease's end: the queue takes them until its lease
+        # recovery has run, and a late one is answered either way (200 if it landed, or is
+        # accepted now; lease_lost and nothing changed if the job was taken back)
+        self.finish_seconds = finish_seconds
         self.heartbeat_seconds = heartbeat_seconds or lease_seconds / 3
         self.idle_seconds, self.idle_max_seconds = idle_seconds, idle_max_seconds
         self.clock, self.rng, self.counters = clock or Clock(), rng or random.Random(), Counters()
@@ -580,10 +585,12 @@ class Runner:
     def _finish(
         self, active: _Active, action: str, body: dict[str, Any], deadline: float | None = None
     ) -> bool:
-        """Send complete/fail with the same body until a definitive answer; True if it landed."""
+        """Send complete/fail with the same body until a definitive answer (by default until
+        `finish_seconds` after the lease's end); True if it landed."""
         path = f"/api/export-jobs/{active.ctx.job_id}/{action}"
+        deadline = deadline or active.lease_end + self.finish_seconds
         try:
-            self.api.call(action, "POST", path, body, deadline=deadline or active.lease_end)
+            self.api.call(action, "POST", path, body, deadline=deadline)
             return True
         except LeaseLost as lost:
             if action == "complete" and lost.attempts > 1 and self._landed(active, body):
@@ -633,7 +640,7 @@ class Runner:
                 self._fail(active, "runner shut down before the job finished", True, deadline)
                 self._active.pop(active.ctx.job_id, None)
             elif active.thread is not None:  # its worker is sending complete/fail right now
-                active.thread.join(max(0.0, active.lease_end - self.clock.now()))
+                active.thread.join(max(0.0, active.lease_end + self.finish_seconds - self.clock.now()))
 
     def _running(self) -> bool:
         return any(a.thread is not None and a.thread.is_alive() for a in list(self._active.values()))
@@ -695,6 +702,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lease-seconds", type=float, default=300)
     parser.add_argument("--max-jobs", type=int, default=1)
     parser.add_argument("--grace-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--finish-seconds", type=float, default=300.0, help="retry complete/fail this long past the lease"
+    )
     parser.add_argument("--idle-seconds", type=float, default=1.0)
     parser.add_argument("--command", help="shell command per job (default: a 3-second demo)")
     parser.add_argument("--output-key", default="exports/{id}.mp4", help="output_video_key template")
@@ -714,6 +724,7 @@ def main(argv: list[str] | None = None) -> int:
         lease_seconds=args.lease_seconds,
         max_jobs=args.max_jobs,
         grace_seconds=args.grace_seconds,
+        finish_seconds=args.finish_seconds,
         idle_seconds=args.idle_seconds,
     )
     runner.run_forever()

@@ -115,7 +115,7 @@ def test_completions_whose_answers_are_lost_land_exactly_once(
         assert kinds.count("completed") == 1 and kinds[-1] == "completed", kinds
         # Only a claim whose answer was lost lapses: its lease_expired comes before a new claim.
         assert kinds.count("claimed") == kinds.count("lease_expired") + 1, kinds
-    assert counts["jobs"]["completed"] >= len(ids)
+    assert counts["jobs"]["completed"] >= len(ids), counts
     consistency.assert_consistent(
         local.sql, export_ids=ids, veo_ids=(), unfinished_runs_allowed=UNFINISHED_RUNS
     )
