@@ -12,8 +12,9 @@ also fail a share of its calls (then proper 503s are expected and counted apart)
                 body (409)
   runner ×6     claim, heartbeat, then complete / fail (retryable or not) / abandon (the lease
                 is made to lapse, as if time passed, and the runner comes back late); a 503
-                is retried after its Retry-After until the lease would end, as the runner
-                client does (a lease it still cannot keep is counted as one it let lapse)
+                is retried after its Retry-After until the lease would end, complete and
+                fail 30 s longer, as the runner client does (a lease it still cannot keep,
+                or a finish resent past it, is counted as one it let lapse)
   operator ×2   cancel and retry random jobs, read jobs, events and lists
   observer ×1   lists, maintenance runs, health, and the cron every `cron_every` seconds
                 (every other time two runs at once)

@@ -13,6 +13,8 @@ import httpx
 from soak.ledger import Api
 from soak.workload import E_CLAIM, E_COMPLETE, E_FAIL, E_HEARTBEAT, LEASE_SECONDS, TYPES, Shared
 
+FINISH_SECONDS = 30  # how long past the lease complete and fail are still resent
+
 
 def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
     ledger, runner_id = api.ledger, f"{shared.run}-runner-{me}"
@@ -31,12 +33,18 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
 
     def send(route: str, path: str, body: dict[str, Any], method: str = "POST") -> tuple[httpx.Response, int]:
         """As the runner client does: a 503 is sent again after its Retry-After (jittered, capped
-        for the soak's pace) until the lease would end. The last answer, and how many retries."""
-        retries = 0
+        for the soak's pace) until the lease would end, complete and fail FINISH_SECONDS longer
+        (a late one lands until the cron takes the job back, then it is lease_lost; such a lapse
+        is counted as one the runner caused). The last answer, and how many retries."""
+        retries, finish = 0, route in (E_COMPLETE, E_FAIL)
+        give_up = lease_ends + (FINISH_SECONDS if finish else 0)
         while True:
             response = api.call(route, method, path, (200, 409), json=body)
-            if response.status_code != 503 or time.monotonic() >= lease_ends:
+            if response.status_code != 503 or time.monotonic() >= give_up:
                 return response, retries
+            if finish and time.monotonic() >= lease_ends and not retries_past_lease:
+                retries_past_lease.append(route)
+                ledger.add(abandoned=attempt["id"])
             retries += 1
             ledger.add(retries=route)
             wait = float(response.headers.get("retry-after", "1") or 1)
@@ -62,6 +70,7 @@ def runner(api: Api, shared: Shared, rng: random.Random, me: int) -> None:
             time.sleep(0.05)
             continue
         lease_ends = time.monotonic() + LEASE_SECONDS - 5  # a margin for the last call's trip
+        retries_past_lease: list[str] = []
         attempt = claimed.json()
         job_id, url = attempt["id"], f"/api/export-jobs/{attempt['id']}"
         holder = {"runner_id": runner_id, "lease_id": attempt["lease_id"]}
