@@ -26,6 +26,10 @@ from .outbox import live_subscriptions, make_deliveries
 from .sender import JITTER, send_due
 from .sql import ANY_LIVE_SUBSCRIPTION_SQL
 
+# Outbox passes after a write: the first, and two more when the events remain (another write's
+# sender moved a cursor between this one's read and its batch, or the chunk was full).
+AFTER_WRITE_PASSES = 3
+
 
 class Presence:
     """This isolate's knowledge of whether a live subscription exists (None: not known)."""
@@ -77,7 +81,7 @@ async def send_after_write(db: Database, config: Config, services: Services, now
     most WEBHOOK_QUICK_RETRY_SECONDS), the attempts that failed are retried here once it has
     passed: the cron runs only every few minutes. Failures are logged: the cron takes over."""
     try:
-        await catch_up(db, now, config.webhook_outbox_chunk, passes=1)
+        await catch_up(db, now, config.webhook_outbox_chunk, passes=AFTER_WRITE_PASSES)
         if services.transport is None:
             return
         limit = config.webhook_max_after_write

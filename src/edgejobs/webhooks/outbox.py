@@ -98,7 +98,9 @@ async def make_deliveries(
     db: Database, now: int, chunk: int, subscriptions: list[Subscription]
 ) -> tuple[int, bool]:
     """One pass: the events past the lowest cursor (at most `chunk`) become the deliveries of
-    every live subscription, in one batch. Returns (deliveries made, whether events remain)."""
+    every live subscription, in one batch. Returns (deliveries made, whether events may remain:
+    the chunk was full, or another sender moved a cursor since it was read, so this pass made
+    nothing for that subscription and the next pass reads it again)."""
     if not subscriptions:
         return 0, False
     lowest = min(s.cursor for s in subscriptions)
@@ -107,12 +109,14 @@ async def make_deliveries(
         return 0, False
     items = await _items(db, events)
     statements: list[Statement] = []
-    made = 0
+    advances: list[tuple[int, int]] = []  # (index of a cursor UPDATE in the batch, its deliveries)
     for subscription in subscriptions:
         if subscription.cursor >= events[-1]["id"]:
             continue
         moved, count = delivery_statements(subscription, events, items, now)
         statements += moved
-        made += count
-    await db.batch(statements)
-    return made, len(events) == chunk
+        advances.append((len(statements) - 1, count))
+    results = await db.batch(statements)
+    made = sum(count for index, count in advances if results[index].rows)
+    lost = any(not results[index].rows for index, _ in advances)  # another sender moved a cursor
+    return made, lost or len(events) == chunk

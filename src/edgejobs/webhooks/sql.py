@@ -54,7 +54,8 @@ SELECT id, {JOB_ITEM_EXPR} AS item FROM export_jobs WHERE id IN (SELECT value FR
 }
 # One subscription's deliveries for the events past its cursor, and the cursor moved past them,
 # in one batch. Both are conditional on the cursor still being where the sender read it: of two
-# senders that read the same events, one makes the deliveries, the other nothing.
+# senders that read the same events, one makes the deliveries, the other nothing (and sees it:
+# its cursor UPDATE returns no row).
 # `:rows`: a JSON array of [id, event_id, event_type, body].
 INSERT_DELIVERIES_SQL = """
 INSERT INTO webhook_deliveries
@@ -69,6 +70,7 @@ WHERE EXISTS (
 ADVANCE_CURSOR_SQL = """
 UPDATE webhook_subscriptions SET event_cursor = :to_cursor
 WHERE id = :subscription_id AND event_cursor = :from_cursor
+RETURNING event_cursor
 """
 
 # --- sending ------------------------------------------------------------------------------------

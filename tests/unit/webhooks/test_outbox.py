@@ -85,6 +85,47 @@ def test_two_senders_reading_the_same_events_make_the_deliveries_once() -> None:
     assert len(_deliveries(fake, "s")) == 5
 
 
+def test_a_sender_that_lost_the_race_makes_nothing_and_says_events_remain() -> None:
+    """Two writes in a row: the first write's sender moves the cursor past the first event
+    while the second's had read the cursor before it. The second makes nothing (the cursor
+    moved) and must say so, or the second event waits for the cron."""
+    fake, db = _db()
+    _subscribe(fake, "s", ["*"])
+    _event(fake, "one")
+    seen_before = asyncio.run(live_subscriptions(db))
+    asyncio.run(_pass(db))  # the first write's sender: "one" delivered, the cursor moved
+    second = _event(fake, "two")
+    assert asyncio.run(make_deliveries(db, NOW, 100, seen_before)) == (0, True)
+    assert asyncio.run(_pass(db)) == (1, False)
+    assert _deliveries(fake, "s")[-1] == (second, "probe.two")
+
+
+def test_after_a_write_the_sender_retries_a_pass_it_lost() -> None:
+    fake, db = _db()
+    _subscribe(fake, "s", ["*"])
+    _event(fake, "one")
+    real = live_subscriptions
+    calls = 0
+
+    async def stale_once(db: Database) -> list:  # type: ignore[type-arg]
+        nonlocal calls
+        calls += 1
+        subscriptions = await real(db)
+        if calls == 1:  # another sender wins between this read and the batch
+            await make_deliveries(db, NOW, 100, subscriptions)
+            _event(fake, "two")
+        return subscriptions
+
+    import edgejobs.webhooks.dispatch as dispatch
+
+    dispatch.live_subscriptions = stale_once  # type: ignore[assignment]
+    try:
+        asyncio.run(dispatch.catch_up(db, NOW, 100, passes=3))
+    finally:
+        dispatch.live_subscriptions = real
+    assert [t for _, t in _deliveries(fake, "s")] == ["probe.one", "probe.two"]
+
+
 def test_chunks_and_patterns() -> None:
     fake, db = _db()
     _subscribe(fake, "s", ["probe.keep"])
