@@ -150,8 +150,8 @@ class Subscriptions:
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 45, what: str = "condition") -> Any:
-    """Polls `condition` until it holds. The bound is generous: on a loaded machine the
-    background sends after a write start seconds late (a fresh-clone run missed 15 s once)."""
+    """Polls `condition` until it holds. The bound is generous for a loaded machine, where the
+    background sends after a write can start seconds late."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
