@@ -41,9 +41,10 @@ WHERE k.idempotency_key = ? AND k.expires_at > ?
 
 # Lists: newest first = descending id (UUIDv7). A status filter runs one branch per status,
 # each an ordered keyset range of export_jobs_by_project, _by_type, _by_project_type_status or
-# _by_status (a project or a type without statuses: a branch for each of the five). The branches are plain arms of one
-# compound SELECT whose ORDER BY … LIMIT SQLite runs as a merge of the arms' index-ordered
-# ranges, pulling rows lazily: a page reads about limit + one row per arm, and nothing is sorted.
+# _by_status (a project or a type without statuses: a branch for each of the five). The
+# branches are plain arms of one compound SELECT whose ORDER BY … LIMIT SQLite runs as a merge
+# of the arms' index-ordered ranges, pulling rows lazily: a page reads about limit + one row per
+# arm, and nothing is sorted.
 # (Wrapping each arm in its own `SELECT * FROM (… ORDER BY id DESC LIMIT n)` made SQLite sort
 # every arm in a temp B-tree and read up to 3 × limit rows per arm on D1:
 # tests/unit/test_query_plans.py, `make bench`.) Each arm gives a job's sort key and the job as
