@@ -43,10 +43,29 @@ class D1PreparedStatement {
     const meta = { changes: 1, rows_read: 1, rows_written: 2, last_row_id: 1, duration: 0 };
     if (!/RETURNING/.test(this.statement)) return { success: true, results: [], meta };
     const p = this.params;
-    const names = ["job_id", "status", "video_id", "video_url", "scene_count", "characters_found", "mode",
-      "voice", "has_script", "error", "etag", "size_bytes", "stored_bytes"];
+    const names = [
+      "job_id",
+      "status",
+      "video_id",
+      "video_url",
+      "scene_count",
+      "characters_found",
+      "mode",
+      "voice",
+      "has_script",
+      "error",
+      "etag",
+      "size_bytes",
+      "stored_bytes",
+    ];
     const row = Object.fromEntries(names.map((name, i) => [name, p[i] ?? null]));
-    Object.assign(row, { created_at: p[13], updated_at: p[13], expires_at: p[14], user_id: p[20] ?? null, revision: 2 });
+    Object.assign(row, {
+      created_at: p[13],
+      updated_at: p[13],
+      expires_at: p[14],
+      user_id: p[20] ?? null,
+      revision: 2,
+    });
     return { success: true, results: [row], meta };
   }
   async all() {
@@ -124,24 +143,6 @@ const namespace = python.pyodide.toPy({});
 python.pyodide.runPython(phasesCode, { globals: namespace });
 const report = JSON.parse(await namespace.get("phases")("/tmp/bench_cpu_body.json", env.DB));
 
-// For comparison: the runtime's native gzip (CompressionStream, zlib's default level 6) on the
-// canonical JSON of the same object, in Node (zlib runs on its thread pool: process CPU).
-const canonical = python.pyodide.runPython(
-  "import json\nfrom edgejobs.core import codec\n" +
-    "codec.canonical_json(json.loads(open('/tmp/bench_cpu_body.json', 'rb').read()))",
-).toJs();
-async function nativeGzip(data) {
-  const stream = new Blob([data]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-const native = [];
-let nativeBytes = 0;
-for (let i = 0; i < 21; i++) {
-  const started = cpuMs();
-  nativeBytes = (await nativeGzip(canonical)).length;
-  native.push(cpuMs() - started);
-}
-
 const round = (x) => Math.round(x * 100) / 100;
 const summary = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -160,7 +161,9 @@ process.stdout.write(
     phases: report.phases,
     phases_sum_ms: sum(report.phases),
     before: report.before,
-    native_compression_stream: { cpu_ms: summary(native).median, stored_bytes: nativeBytes },
+    phases_main_thread: report.phases_main_thread,
+    before_main_thread: report.before_main_thread,
+    gzip_alternatives: report.gzip_alternatives,
   })}\n`,
 );
 process.exit(0);

@@ -139,6 +139,21 @@ def render_markdown(report: dict[str, Any]) -> str:
             + (f" ({c['idle_run']['rows_changed']:,})" if c["idle_run"].get("rows_changed") else "")
             + " |"
         )
+    wipes = [
+        (s["scale"], r) for s in scales for r in s["routes"] if r["route"].startswith("DELETE /api/veo/jobs?")
+    ]
+    if wipes:
+        out += [
+            "",
+            "`DELETE /api/veo/jobs?confirm=all` after the cron, called until `more` is false "
+            "(calls; rows read per call, median and max; ms per call, p95): "
+            + "; ".join(
+                f"{scale_label(scale)} {r['n']} ({r['rows_read']['median']:,}, {r['rows_read']['max']:,}; "
+                f"{r['p95_ms']:,.0f} ms)"
+                for scale, r in wipes
+            )
+            + ".",
+        ]
     if report.get("stress"):
         u = report["stress"]["unbounded_delete"]
         out += [

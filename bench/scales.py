@@ -11,7 +11,7 @@ from typing import Any
 
 from bench import seeding
 from bench.cron import UNBOUNDED_EXPIRE, drain_cron, expire_statement_idle
-from bench.measure import Probe, baselines, run_overhead, run_probe, running, summarise
+from bench.measure import Bench, Probe, Sample, baselines, run_overhead, run_probe, running, summarise
 from bench.peers import peer_comparison
 from bench.probes import State, claim_some, service_probes
 from bench.probes_exports import export_probes
@@ -24,6 +24,20 @@ from edgejobs.core.clock import now_ms
 # Every route's probes, by capability, in the order they run (later ones use what earlier
 # ones made: created ids, ETags, cursors, claimed jobs). A new capability adds its group here.
 PROBE_GROUPS: list[Callable[[State], list[Probe]]] = [service_probes, veo_probes, export_probes, video_probes]
+
+
+DELETE_ALL_ROUTE = "DELETE /api/veo/jobs?confirm=all (after the cron; each call until more=false)"
+
+
+def delete_all_veo_jobs(bench: Bench) -> list[Sample]:
+    """`DELETE /api/veo/jobs?confirm=all` called until it answers `more: false` (each call
+    deletes a bounded chunk)."""
+    samples: list[Sample] = []
+    while True:
+        response, sample = bench.call("DELETE", "/api/veo/jobs", params={"confirm": "all"})
+        samples.append(sample)
+        if response.status_code != 200 or not response.json()["more"] or len(samples) > 10_000:
+            return samples
 
 
 def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
@@ -59,10 +73,9 @@ def bench_scale(template: Path, work: Path, scale: int) -> dict[str, Any]:
         peers = peer_comparison(bench, state, routes, min(n, 10))
         cron = drain_cron(bench, max_runs=200)
         cron["expire_statement_idle"] = expire_statement_idle(bench)
-        _, wipe = bench.call("DELETE", "/api/veo/jobs", params={"confirm": "all"})
-        routes["DELETE /api/veo/jobs?confirm=all (after the cron)"] = summarise(
-            "DELETE /api/veo/jobs?confirm=all (after the cron)", [wipe]
-        )
+        wipes = delete_all_veo_jobs(bench)
+        route = DELETE_ALL_ROUTE
+        routes[route] = summarise(route, wipes)
         return {
             "scale": scale,
             "samples": n,

@@ -22,7 +22,7 @@ from tests.support.exports import (
     fail,
     get,
 )
-from tests.support.factories import unique_project
+from tests.support.factories import d1_stats, unique_project
 from tests.support.settings import TOKEN
 
 
@@ -114,7 +114,7 @@ def test_list_filters_newest_first_with_cursor(client: httpx.Client, jobs: Jobs)
     assert ids(status="cancelled") == [made[1]]
     assert ids(status="active") == [i for i in newest_first if i != made[1]]
     assert ids(status="cancelled,pending", type="overlay") == [made[2], made[1]]
-    assert ids(type="overlay") == [made[2], made[1]]  # export_jobs_by_project_type
+    assert ids(type="overlay") == [made[2], made[1]]  # export_jobs_by_project_type_status
     first = client.get(
         "/api/export-jobs", params={"project_id": project, "type": "framing", "limit": 1}
     ).json()
@@ -134,6 +134,22 @@ def test_list_filters_newest_first_with_cursor(client: httpx.Client, jobs: Jobs)
     ):
         response = client.get("/api/export-jobs", params=params)
         assert response.status_code == 400 and error_code(response) == "validation_error", params
+
+
+def test_a_list_by_project_status_and_type_reads_only_its_page(client: httpx.Client, jobs: Jobs) -> None:
+    """Newer jobs of other types in the same project and statuses are not walked over: each
+    (project, type, status) has its own index range (they were read and skipped, one row each)."""
+    project = unique_project()
+    wanted = [jobs.create(project_id=project, type="overlay")["id"] for _ in range(4)]
+    for kind in ("framing", "annotate") * 12:
+        jobs.create(project_id=project, type=kind)
+    params = {"project_id": project, "status": "active", "type": "overlay", "limit": 3}
+    page = client.get("/api/export-jobs", params=params)
+    assert [j["id"] for j in page.json()["items"]] == wanted[::-1][:3]
+    # the page and the next-page probe, plus the second status's empty range
+    assert d1_stats(page)["rows_read"] <= 3 + 1 + 2, page.headers["x-d1-stats"]
+    rest = client.get("/api/export-jobs", params={**params, "cursor": page.json()["next_cursor"]})
+    assert [j["id"] for j in rest.json()["items"]] == wanted[:1]
 
 
 def test_events_are_paginated_oldest_first(client: httpx.Client, jobs: Jobs) -> None:

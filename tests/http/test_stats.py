@@ -190,7 +190,7 @@ def test_veo_stored_counts_rows(api: httpx.Client, rt: LocalRuntime) -> None:
         assert put.status_code == 201
     assert_counters_match(api, rt)
     mine = api.delete("/api/veo/jobs", params={"confirm": "all", "user_id": "stats-user"})
-    assert mine.status_code == 200 and mine.json() == {"deleted": 2}
+    assert mine.status_code == 200 and mine.json() == {"deleted": 2, "more": False}
     assert_counters_match(api, rt)
     assert api.delete("/api/veo/jobs", params={"confirm": "all"}).status_code == 200
     assert api.get("/api/stats").json()["veo_jobs"]["stored"] == 0 == truth(rt)["veo"]

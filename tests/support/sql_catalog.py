@@ -55,10 +55,7 @@ FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
 LIMIT = re.compile(r"\bLIMIT\b", re.IGNORECASE)
 
 # Statements that touch every row on purpose. origin → why.
-EXEMPT = {
-    "veo.sql.DELETE_ALL_PAYLOADS_SQL": "DELETE /api/veo/jobs?confirm=all deletes every payload",
-    "veo.sql.DELETE_REST_SQL": "DELETE /api/veo/jobs?confirm=all deletes every job",
-}
+EXEMPT: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

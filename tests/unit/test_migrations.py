@@ -125,7 +125,7 @@ def test_the_queue_rebuild_keeps_every_index_and_its_order(
     indexes = {row[0] for row in conn.execute(listed)}
     assert indexes == {
         "export_jobs_by_project", "export_jobs_by_status", "export_jobs_by_type",
-        "export_jobs_by_project_type", "export_jobs_claimable", "export_jobs_claimable_by_type",
+        "export_jobs_by_project_type_status", "export_jobs_claimable", "export_jobs_claimable_by_type",
         "export_jobs_by_runner", "export_jobs_by_lease", "export_jobs_by_completion",
         "export_jobs_by_runpod_job",  # a later migration's (the RunPod resync)
     }  # fmt: skip

@@ -40,11 +40,11 @@ WHERE k.idempotency_key = ? AND k.expires_at > ?
 """
 
 # Lists: newest first = descending id (UUIDv7). A status filter runs one branch per status,
-# each an ordered keyset range of export_jobs_by_project, _by_type or _by_status (a project or a
-# type without statuses: a branch for each of the five). The branches are plain arms of one
-# compound SELECT whose ORDER BY … LIMIT SQLite runs as a merge of the arms' index-ordered
-# ranges, pulling rows lazily: a page reads about limit + one row per arm, and nothing is sorted.
-# A project and a type with statuses filter the project's ranges by type (migration 0007).
+# each an ordered keyset range of export_jobs_by_project, _by_type, _by_project_type_status or
+# _by_status (a project or a type without statuses: a branch for each of the five). The
+# branches are plain arms of one compound SELECT whose ORDER BY … LIMIT SQLite runs as a merge
+# of the arms' index-ordered ranges, pulling rows lazily: a page reads about limit + one row per
+# arm, and nothing is sorted.
 # (Wrapping each arm in its own `SELECT * FROM (… ORDER BY id DESC LIMIT n)` made SQLite sort
 # every arm in a temp B-tree and read up to 3 × limit rows per arm on D1:
 # tests/unit/test_query_plans.py, `make bench`.) Each arm gives a job's sort key and the job as
@@ -96,19 +96,17 @@ def list_sql(filters: ListFilter, after: str | None) -> str:
         common.append("id < :after")
     by_project, by_type = filters.project_id is not None, filters.type is not None
     if by_type:
-        # With a project and statuses, the project's status ranges are walked and the type is
-        # checked (`+`: not the type's ranges, which hold every project's jobs of that type).
-        common.append("+type = :type" if by_project and filters.statuses else "type = :type")
+        common.append("type = :type")
     if by_project:
         common.insert(0, "project_id = :project_id")
     if filters.ready is not None:
         # status=pending only: claimable now, or waiting for start_after or a retry's backoff.
         common.append("available_at <= :now" if filters.ready else "available_at > :now")
     branch_statuses: list[str | None] = [f":status_{i}" for i in range(len(filters.statuses))]
-    if by_project != by_type and not branch_statuses:
-        # export_jobs_by_project (project_id, status, id) and export_jobs_by_type (type, status,
-        # id): one ordered range per status. (A project and a type: export_jobs_by_project_type
-        # (project_id, type, id), one range; migration 0008.)
+    if (by_project or by_type) and not branch_statuses:
+        # export_jobs_by_project (project_id, status, id), export_jobs_by_type (type, status, id)
+        # and export_jobs_by_project_type_status (project_id, type, status, id): one ordered
+        # range per status, each read only as far as the page needs it.
         branch_statuses = [f"'{status}'" for status in STATUSES]
     branches = []
     for status in branch_statuses or [None]:

@@ -6,7 +6,7 @@ from ..core.db import MAX_SAFE_INTEGER
 from ..core.openapi import COMMON_HEADERS, PAGE_PARAMETERS, json_content, page_answer, ref
 from ..core.routing import Route
 from .handlers import delete_all_veo_jobs, delete_veo_job, get_veo_job, list_veo_jobs, put_veo_job
-from .model import JOB_ID_RULE, MAX_NAME_CHARS, MAX_STATUS_CHARS, MAX_URL_CHARS
+from .model import DELETE_ALL_MAX_JOBS, JOB_ID_RULE, MAX_NAME_CHARS, MAX_STATUS_CHARS, MAX_URL_CHARS
 
 _NO_NUL = "^[^\\u0000]*$"
 _OPTIONAL_TEXT = {"type": ["string", "null"], "pattern": _NO_NUL}
@@ -120,9 +120,19 @@ METADATA_SCHEMA = {
 }
 DELETED_SCHEMA = {
     "type": "object",
-    "required": ["deleted"],
+    "required": ["deleted", "more"],
     "additionalProperties": False,
-    "properties": {"deleted": {"type": "integer", "minimum": 0}},
+    "properties": {
+        "deleted": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Live jobs this call deleted (expired ones it removed are not counted).",
+        },
+        "more": {
+            "type": "boolean",
+            "description": "Jobs are left (this call stopped at `limit`): call again until it is false.",
+        },
+    },
 }
 
 _TAGS = ["veo"]
@@ -217,7 +227,13 @@ ROUTES = [
         "/api/veo/jobs",
         delete_all_veo_jobs,
         {
-            "summary": "Delete every VEO job (needs confirm=all)",
+            "summary": "Delete every VEO job (needs confirm=all), up to `limit` per call",
+            "description": (
+                "Deletes the caller's jobs (a user token: its own; the service token: every job, or "
+                "`user_id`'s) in one bounded batch of at most `limit` jobs, expired ones included "
+                "but not counted. Repeat while `more` is true; jobs written meanwhile may be "
+                "deleted by a later call."
+            ),
             "tags": _TAGS,
             "x-user-tokens": True,
             "parameters": [
@@ -227,11 +243,17 @@ ROUTES = [
                     "required": True,
                     "schema": {"type": "string", "enum": ["all"]},
                 },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": f"Jobs deleted at most (default and maximum {DELETE_ALL_MAX_JOBS:,}).",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": DELETE_ALL_MAX_JOBS},
+                },
                 USER_ID_PARAMETER,
             ],
             "responses": {
                 "200": {
-                    "description": "How many live jobs were deleted",
+                    "description": "How many live jobs were deleted, and whether any job is left",
                     "content": json_content(ref("VeoDeleted")),
                 }
             },

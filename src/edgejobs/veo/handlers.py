@@ -16,12 +16,13 @@ from typing import Any
 
 from ..core import codec
 from ..core.context import RequestContext
-from ..core.counters import DELETED_SQL, deleted_count
-from ..core.db import Statement
+from ..core.counters import deleted_count
 from ..core.errors import ValidationError
 from ..core.http import JSON_CONTENT_TYPE, HttpResponse, empty_response, json_response
 from ..core.pagination import page_request, page_rows, rendered_page_response
+from ..core.validation import query_int
 from .model import (
+    DELETE_ALL_MAX_JOBS,
     MAX_NAME_CHARS,
     MAX_STATUS_CHARS,
     Owner,
@@ -38,15 +39,10 @@ from .model import (
     taken,
 )
 from .sql import (
-    DELETE_ALL_PAYLOADS_SQL,
-    DELETE_LIVE_SQL,
-    DELETE_OWNED_LIVE_SQL,
-    DELETE_OWNED_PAYLOADS_SQL,
-    DELETE_OWNED_REST_SQL,
-    DELETE_REST_SQL,
     DELETE_SQL,
     GET_SQL,
     OWNER_SQL,
+    delete_chunk_statements,
     list_statement,
     write_statements,
 )
@@ -135,23 +131,12 @@ async def delete_veo_job(ctx: RequestContext, job_id: str) -> HttpResponse:
 
 
 async def delete_all_veo_jobs(ctx: RequestContext) -> HttpResponse:
-    """Delete every job, only with `?confirm=all`; answers how many live jobs went."""
-    if ctx.request.query.get("confirm") != "all":
+    """Delete every job, only with `?confirm=all`, up to `limit` per call (one bounded batch):
+    answers how many live jobs went and whether any job is left (`more`: call again)."""
+    query = ctx.request.query
+    if query.get("confirm") != "all":
         raise ValidationError("Deleting every VEO job needs `?confirm=all`.", field="confirm")
-    scope = _owner(ctx).scope
-    if scope is None:
-        statements = [
-            Statement(DELETE_ALL_PAYLOADS_SQL),
-            Statement(DELETE_LIVE_SQL, [ctx.now]),
-            Statement(DELETED_SQL),
-            Statement(DELETE_REST_SQL),
-        ]
-    else:  # a user's own jobs only
-        statements = [
-            Statement(DELETE_OWNED_PAYLOADS_SQL, [scope]),
-            Statement(DELETE_OWNED_LIVE_SQL, [scope, ctx.now]),
-            Statement(DELETED_SQL),
-            Statement(DELETE_OWNED_REST_SQL, [scope]),
-        ]
-    _payloads, _live, deleted, _rest = await ctx.db.batch(statements)
-    return json_response({"deleted": deleted_count(deleted.first())})
+    limit = query_int(query, "limit", default=DELETE_ALL_MAX_JOBS, minimum=1, maximum=DELETE_ALL_MAX_JOBS)
+    statements = delete_chunk_statements(_owner(ctx).scope, ctx.now, limit)
+    counted, _payloads, _jobs, left = await ctx.db.batch(statements)
+    return json_response({"deleted": deleted_count(counted.first()), "more": left.first() is not None})

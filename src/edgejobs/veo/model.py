@@ -33,6 +33,9 @@ JOB_ID_RULE = "1–128 characters of A–Z, a–z, 0–9, '.', '_', ':' and '-',
 DEFAULT_STATUS = "pending"
 MAX_STATUS_CHARS = 64
 MAX_NAME_CHARS = 256  # video_id, mode, voice
+# Jobs one `DELETE /api/veo/jobs?confirm=all` deletes at most (its `limit`, and the default): one
+# batch well inside D1's 30 s per query (the whole table at a million jobs was one 67 s batch).
+DELETE_ALL_MAX_JOBS = 10_000
 MAX_URL_CHARS = 2048
 # The `error` column is a searchable copy; the object keeps the whole error.
 MAX_ERROR_CHARS = 4096

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from itertools import product
 
 from ..core import codec
-from ..core.db import SqlValue, Statement
+from ..core.db import SqlValue, Statement, named
 from .model import METADATA_FIELDS, METADATA_ITEM_EXPR, JobMetadata, Precondition
 
 # Parameters of every metadata write, in this order:
@@ -88,17 +88,39 @@ DELETE_SQL = (
     "DELETE FROM veo_jobs WHERE job_id = ?1 AND expires_at > ?2 AND (?7 IS NULL OR user_id = ?7)"
     " AND (?3 IS NULL OR " + _ETAG_MATCHES.format(3, 4, 5, 6) + ")"
 )
-# Delete-all, one batch: payloads first, so that the next statement cascades to nothing; then
-# the live jobs, counted by core.counters.DELETED_SQL; then the expired rest.
-DELETE_ALL_PAYLOADS_SQL = "DELETE FROM veo_job_data"
-DELETE_LIVE_SQL = "DELETE FROM veo_jobs WHERE expires_at > ?1"
-DELETE_REST_SQL = "DELETE FROM veo_jobs"
-# The same for one owner's jobs (veo_jobs_by_user).
-DELETE_OWNED_PAYLOADS_SQL = (
-    "DELETE FROM veo_job_data WHERE job_id IN (SELECT job_id FROM veo_jobs WHERE user_id = ?1)"
+# Delete-all, a bounded chunk per call, one batch: the first :limit rows of the scope in an
+# index's order (veo_jobs_by_expiry latest first, so live jobs go before expired ones; a user's
+# through veo_jobs_by_user). The chunk's live jobs are counted first (what a client could see),
+# then its payloads go (so the jobs' DELETE cascades to nothing), then its jobs; last, whether
+# any row of the scope is left (one index entry). Each statement selects the same rows: nothing
+# else writes between them in a batch, and the payloads' DELETE leaves veo_jobs as it was.
+_ALL_CHUNK = "SELECT job_id, expires_at FROM veo_jobs ORDER BY expires_at DESC LIMIT :limit"
+_OWNED_CHUNK = (
+    "SELECT job_id, expires_at FROM veo_jobs WHERE user_id = :user_id"
+    " ORDER BY updated_at DESC, job_id DESC LIMIT :limit"
 )
-DELETE_OWNED_LIVE_SQL = "DELETE FROM veo_jobs WHERE user_id = ?1 AND expires_at > ?2"
-DELETE_OWNED_REST_SQL = "DELETE FROM veo_jobs WHERE user_id = ?1"
+
+
+DELETE_ALL_COUNT_SQL = f"SELECT count(*) AS deleted FROM ({_ALL_CHUNK}) WHERE expires_at > :now"
+DELETE_ALL_PAYLOADS_SQL = f"DELETE FROM veo_job_data WHERE job_id IN (SELECT job_id FROM ({_ALL_CHUNK}))"
+DELETE_ALL_JOBS_SQL = f"DELETE FROM veo_jobs WHERE job_id IN (SELECT job_id FROM ({_ALL_CHUNK}))"
+DELETE_OWNED_COUNT_SQL = f"SELECT count(*) AS deleted FROM ({_OWNED_CHUNK}) WHERE expires_at > :now"
+DELETE_OWNED_PAYLOADS_SQL = f"DELETE FROM veo_job_data WHERE job_id IN (SELECT job_id FROM ({_OWNED_CHUNK}))"
+DELETE_OWNED_JOBS_SQL = f"DELETE FROM veo_jobs WHERE job_id IN (SELECT job_id FROM ({_OWNED_CHUNK}))"
+ANY_LEFT_SQL = "SELECT 1 AS more FROM veo_jobs ORDER BY expires_at DESC LIMIT 1"
+ANY_OWNED_LEFT_SQL = "SELECT 1 AS more FROM veo_jobs WHERE user_id = :user_id LIMIT 1"
+
+
+def delete_chunk_statements(scope: str | None, now: int, limit: int) -> list[Statement]:
+    """Delete-all's batch: count the chunk's live jobs, delete its payloads and its jobs, then
+    look for a row left (`scope`: one user's jobs; None: every job)."""
+    values = {"limit": limit, "now": now, "user_id": scope}
+    if scope is None:
+        sqls = [DELETE_ALL_COUNT_SQL, DELETE_ALL_PAYLOADS_SQL, DELETE_ALL_JOBS_SQL, ANY_LEFT_SQL]
+    else:
+        sqls = [DELETE_OWNED_COUNT_SQL, DELETE_OWNED_PAYLOADS_SQL, DELETE_OWNED_JOBS_SQL, ANY_OWNED_LEFT_SQL]
+    return [named(sql, values) for sql in sqls]
+
 
 # Cron: oldest expired first, a chunk per statement (veo_jobs_by_expiry); payloads cascade,
 # and RETURNING lets the task count jobs rather than jobs plus cascaded payload rows.

@@ -55,7 +55,7 @@ async def test_another_users_job_is_invisible_and_untouchable() -> None:
     assert (await client.call("DELETE", "/api/veo/jobs/j1", token=BOB, if_match=etag)).status == 404
     assert await list_all(client, BOB) == []
     deleted = await client.call("DELETE", "/api/veo/jobs?confirm=all", token=BOB)
-    assert body_of(deleted) == {"deleted": 0}
+    assert body_of(deleted) == {"deleted": 0, "more": False}
     still = await client.call("GET", "/api/veo/jobs/j1", token=ALICE)
     assert still.status == 200 and body_of(still) == {"status": "done"}
     assert (await client.call("PUT", "/api/veo/jobs/j1", {}, token=ALICE, if_match=etag)).status == 200
@@ -120,9 +120,26 @@ async def test_delete_all_by_a_user_deletes_only_theirs() -> None:
         for i in range(3):
             await client.call("PUT", f"/api/veo/jobs/{name}{i}", {}, token=token)
     answer = await client.call("DELETE", "/api/veo/jobs?confirm=all", token=ALICE)
-    assert body_of(answer) == {"deleted": 3}
+    assert body_of(answer) == {"deleted": 3, "more": False}
     assert len(await list_all(client, SERVICE_TOKEN)) == 3
     assert client.fake.conn.execute("SELECT count(*) FROM veo_job_data").fetchone()[0] == 3
+
+
+async def test_a_users_delete_all_in_chunks_never_touches_another_users_jobs() -> None:
+    client = AppClient()
+    for name, token in (("a", ALICE), ("b", BOB)):
+        for i in range(5):
+            await client.call("PUT", f"/api/veo/jobs/{name}{i}", {}, token=token)
+    answers = []
+    while not answers or answers[-1]["more"]:
+        answers.append(body_of(await client.call("DELETE", "/api/veo/jobs?confirm=all&limit=2", token=ALICE)))
+    assert answers == [
+        {"deleted": 2, "more": True},
+        {"deleted": 2, "more": True},
+        {"deleted": 1, "more": False},
+    ]
+    assert sorted(i["job_id"] for i in await list_all(client, SERVICE_TOKEN)) == [f"b{i}" for i in range(5)]
+    assert client.fake.conn.execute("SELECT count(*) FROM veo_job_data").fetchone()[0] == 5
 
 
 async def test_shared_pool_lets_every_user_see_and_change_every_job() -> None:

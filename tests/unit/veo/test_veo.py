@@ -295,5 +295,31 @@ async def test_delete_all_counts_live_jobs_only(fake: FakeD1) -> None:
         await call(fake, "PUT", f"/api/veo/jobs/{job_id}", {"v": job_id})
     fake.conn.execute("UPDATE veo_jobs SET expires_at = 1 WHERE job_id = 'd3'")
     response = await call(fake, "DELETE", "/api/veo/jobs?confirm=all")
-    assert json.loads(response.body) == {"deleted": 2}
+    assert json.loads(response.body) == {"deleted": 2, "more": False}
     assert _counts(fake) == (0, 0)
+
+
+async def test_delete_all_deletes_a_bounded_chunk_per_call_live_jobs_first(fake: FakeD1) -> None:
+    """At most `limit` jobs a call; `more` until none is left. Live jobs go first (the ones a
+    client sees), then expired ones, which are removed but not counted."""
+    for job_id in ("c1", "c2", "c3", "c4", "c5"):
+        await call(fake, "PUT", f"/api/veo/jobs/{job_id}", {"v": job_id})
+    fake.conn.execute("UPDATE veo_jobs SET expires_at = 1 WHERE job_id IN ('c1', 'c2')")
+    answers = []
+    while not answers or answers[-1]["more"]:
+        answers.append(json.loads((await call(fake, "DELETE", "/api/veo/jobs?confirm=all&limit=2")).body))
+        assert len(answers) <= 3
+    assert answers == [
+        {"deleted": 2, "more": True},
+        {"deleted": 1, "more": True},
+        {"deleted": 0, "more": False},
+    ]
+    assert _counts(fake) == (0, 0)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=10001", "limit=x", "limit=-1"])
+async def test_delete_all_refuses_a_limit_out_of_range(fake: FakeD1, query: str) -> None:
+    await call(fake, "PUT", "/api/veo/jobs/kept", {"v": 1})
+    response = await call(fake, "DELETE", f"/api/veo/jobs?confirm=all&{query}")
+    assert response.status == 400 and json.loads(response.body)["error"]["field"] == "limit"
+    assert _counts(fake) == (1, 1)
