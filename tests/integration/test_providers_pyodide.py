@@ -23,14 +23,14 @@ from tests.support.fake_providers import (
 from tests.support.pyodide import run_in_pyodide
 
 SNIPPET = """
-import dataclasses, json
+import json
 from edgejobs.core.outbound import Outbound
 from edgejobs.platform.fetch import js_transport
 from edgejobs.providers.replicate import Replicate
 from edgejobs.providers.runpod import RunPod
 
 def show(outcome):
-    return {{"type": type(outcome).__name__, **dataclasses.asdict(outcome)}}
+    return {{"type": type(outcome).__name__, **outcome._asdict()}}
 
 results = {{}}
 rp = RunPod(Outbound(js_transport, log=None), {runpod!r}, {runpod_key!r}, 0.5)

@@ -16,8 +16,7 @@ import hmac
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .outbound import Transport
 
@@ -32,8 +31,7 @@ async def stdlib_hmac_sha256(key: bytes, message: bytes) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
-@dataclass(frozen=True, slots=True)
-class Services:
+class Services(NamedTuple):
     transport: Transport | None = None
     hmac_sha256: HmacSha256 = stdlib_hmac_sha256
     wait_until: WaitUntil | None = None

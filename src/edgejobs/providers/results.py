@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.outbound import Outbound, OutboundError, OutboundResponse, OutboundTimeout
 
@@ -45,8 +44,7 @@ PROVIDER_TIMED_OUT = "provider_timed_out"  # the provider gave up on the job (Ru
 MAX_MESSAGE = 1000  # a provider's error message is clipped to this many characters
 
 
-@dataclass(frozen=True)
-class ProviderJob:
+class ProviderJob(NamedTuple):
     """The provider's answer about one job, mapped."""
 
     provider: str
@@ -64,8 +62,7 @@ class ProviderJob:
         return self.status in FINISHED
 
 
-@dataclass(frozen=True)
-class Transient:
+class Transient(NamedTuple):
     """No usable answer; ask again later."""
 
     reason: str  # timeout, connection, rate_limited, server_error, invalid_answer
@@ -74,8 +71,7 @@ class Transient:
     retry_after: float | None = None  # seconds, from a 429's or 503's Retry-After
 
 
-@dataclass(frozen=True)
-class Refused:
+class Refused(NamedTuple):
     """The provider refused the request (a 4xx other than 404 and 429)."""
 
     status: int
