@@ -24,6 +24,12 @@ def uuid7(epoch_ms: int) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+def uuid7s(epoch_ms: int, count: int) -> list[str]:
+    """`count` UUIDv7s of the same millisecond, in ascending order (rows made together keep
+    the order they were made in when sorted by id)."""
+    return sorted(uuid7(epoch_ms) for _ in range(count))
+
+
 def uuid7_ms(value: str) -> int:
     """The epoch milliseconds a UUIDv7 was made at."""
     return int(value[:8] + value[9:13], 16)

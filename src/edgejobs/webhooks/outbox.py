@@ -69,13 +69,15 @@ def delivery_statements(
 ) -> tuple[list[Statement], int]:
     """The two statements moving `subscription` past `events` (those past its cursor, oldest
     first), and how many deliveries they make."""
-    rows = []
+    made = []
     for event in events:
         if event["id"] <= subscription.cursor:
             continue
         type_, body = _body(event, items)
         if matches(subscription.patterns, type_):
-            rows.append([ids.uuid7(now), event["id"], type_, body])
+            made.append([event["id"], type_, body])
+    # Ids in event order: a subscription's deliveries list newest first by id.
+    rows = [[delivery_id, *row] for delivery_id, row in zip(ids.uuid7s(now, len(made)), made, strict=True)]
     values = {
         "subscription_id": subscription.id,
         "from_cursor": subscription.cursor,

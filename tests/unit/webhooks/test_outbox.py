@@ -182,3 +182,12 @@ def test_after_a_write_a_failed_first_attempt_is_retried_once_its_short_step_pas
     row = fake.conn.execute("SELECT status, attempts, last_status_code FROM webhook_deliveries").fetchone()
     assert tuple(row) == ("delivered", 2, 204)
     assert seen[0]["webhook-id"] == seen[1]["webhook-id"]
+
+
+def test_deliveries_made_together_are_listed_in_event_order() -> None:
+    fake, db = _db()
+    _subscribe(fake, "s", ["*"])
+    made = [_event(fake, f"e{n}") for n in range(20)]
+    asyncio.run(_pass(db))
+    by_id = fake.conn.execute("SELECT event_id FROM webhook_deliveries ORDER BY id").fetchall()
+    assert [row[0] for row in by_id] == made
