@@ -69,14 +69,7 @@ def test_a_cron_run_failing_at_any_d1_call_loses_nothing(providers: ProvidersWor
         providers.runpod.put(job["runpod_job_id"], "COMPLETED", output={"output_video_key": "exports/c.mp4"})
         return job
 
-    plant()
-    with d1_faults(providers.runtime):
-        assert trigger_cron(providers.runtime.url).status_code == 200
-        calls = providers.runtime.d1_faults()["calls"]
-    for nth in range(1, calls + 1):
-        job = plant()
-        with d1_faults(providers.runtime, fail_nth=[nth]):
-            trigger_cron(providers.runtime.url)  # may fail: the run is recorded with its error
+    for nth, job in providers.cron_failing_at_each_d1_call(plant):
         providers.make_checks_due()
         assert trigger_cron(providers.runtime.url).status_code == 200
         history = [e["event"] for e in events(providers.client, job["id"])]

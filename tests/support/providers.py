@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from tests.support.consistency_videos import assert_videos_consistent
-from tests.support.cron import run_cron
+from tests.support.cron import run_cron, trigger_cron
 from tests.support.exports import claim_job, heartbeat
 from tests.support.factories import create_export_job
 from tests.support.fake_providers import (
@@ -25,7 +25,10 @@ from tests.support.fake_providers import (
     FakeReplicate,
     FakeRunPod,
 )
+from tests.support.faults import d1_faults
 from tests.support.runtime import TEST_TOKEN, LocalRuntime, local_runtime
+
+T = TypeVar("T")
 
 RUNPOD_WEBHOOK_TOKEN = "runpod-hook-" + "t" * 24
 MAX_PER_RUN = 12  # PROVIDER_SYNC_MAX_PER_RUN in these tests
@@ -74,6 +77,32 @@ class ProvidersWorld:
         run_cron(self.runtime.url)
         runs = self.client.get("/api/maintenance/runs", params={"limit": 1}).json()["items"]
         return runs[0]
+
+    def cron_runs_overlapping(self, count: int) -> tuple[list[dict[str, Any]], int, int]:
+        """`count` cron runs with RunPod's status answers slowed enough for a run's requests to
+        overlap: (the runs as recorded, status requests served, the most in flight at once)."""
+        route = self.runpod.status_route
+        served = route.served
+        route.max_in_flight = 0
+        self.runpod.delay = 0.2
+        try:
+            runs = [self.cron() for _ in range(count)]
+        finally:
+            self.runpod.delay = 0.0
+        return runs, route.served - served, route.max_in_flight
+
+    def cron_failing_at_each_d1_call(self, plant: Callable[[], T]) -> Iterator[tuple[int, T]]:
+        """For each D1 call a cron run makes (counted on a run over one planted record), a new
+        record planted and a run whose nth call fails: yields (n, the record)."""
+        plant()
+        with d1_faults(self.runtime):
+            assert trigger_cron(self.runtime.url).status_code == 200
+            calls = self.runtime.d1_faults()["calls"]
+        for nth in range(1, calls + 1):
+            planted = plant()
+            with d1_faults(self.runtime, fail_nth=[nth]):
+                trigger_cron(self.runtime.url)  # may fail: the run is recorded with its error
+            yield nth, planted
 
     def checks(self) -> dict[str, dict[str, Any]]:
         rows = self.runtime.sql("SELECT * FROM export_runpod_checks")
