@@ -5,7 +5,10 @@
 // Worker's entry module. Prints one JSON line: the runtime's timings, the total, and the
 // slowest modules by self time.
 //
-//   node bench/import_timer.mjs           (from the project root)
+//   node bench/import_timer.mjs             (from the project root)
+//   node bench/import_timer.mjs --src DIR   (another tree's sources, e.g. an older commit's
+//                                            `git archive <rev> src` unpacked: same timer,
+//                                            same interpreter, to compare two layouts)
 
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -48,6 +51,8 @@ Default = _main.Default
 `;
 
 const config = loadWranglerConfig(path.join(ROOT, "wrangler.toml"));
+const srcFlag = process.argv.indexOf("--src");
+const sources = srcFlag === -1 ? config.mainDir : path.resolve(process.argv[srcFlag + 1]);
 // One fixed path per checkout, sources copied with their timestamps: the runtime's bytecode
 // cache (keyed by the directory) stays valid from one run to the next, as it does for the
 // runtime itself. Per checkout: two checkouts benchmarking at once must not delete or
@@ -55,11 +60,11 @@ const config = loadWranglerConfig(path.join(ROOT, "wrangler.toml"));
 // recompile every module).
 const copy = path.join(
   os.tmpdir(),
-  `edgejobs-bench-import-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`,
+  `edgejobs-bench-import-${createHash("sha256").update(`${ROOT}\0${sources}`).digest("hex").slice(0, 12)}`,
 );
 try {
   fs.rmSync(copy, { recursive: true, force: true });
-  fs.cpSync(config.mainDir, copy, {
+  fs.cpSync(sources, copy, {
     recursive: true,
     preserveTimestamps: true,
     filter: (p) => !p.includes("__pycache__"),
