@@ -22,7 +22,7 @@ from js import Request, process
 from edgejobs.core import codec
 from edgejobs.core.db import D1Stats, Database, Statement
 from edgejobs.core.http import json_response
-from edgejobs.core.validation import _parse_strict, parse_json
+from edgejobs.core.strict_json import _parse_strict, parse_json
 from edgejobs.platform import jsbridge
 from edgejobs.platform.d1 import JsD1
 from edgejobs.platform.globals import js_globals

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from edgejobs.core import codec
-from edgejobs.core.validation import parse_json
+from edgejobs.core.strict_json import parse_json
 from tests.support.pyodide import run_in_pyodide
 from tests.support.runtime import LocalRuntime
 from tests.support.veo_payload import realistic_veo_job

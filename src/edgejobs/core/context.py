@@ -10,7 +10,8 @@ from .config import Config
 from .db import Database
 from .errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
 from .http import HttpRequest
-from .validation import expect_object, parse_json, reject_unknown
+from .strict_json import parse_json
+from .validation import expect_object, reject_unknown
 
 if TYPE_CHECKING:
     from .capability import Registry

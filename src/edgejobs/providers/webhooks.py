@@ -16,7 +16,7 @@ from ..core.db import Statement
 from ..core.errors import Unauthorized, UnsupportedMediaType, ValidationError
 from ..core.http import HttpResponse, json_response
 from ..core.logs import emit
-from ..core.validation import parse_json
+from ..core.strict_json import parse_json
 from . import replicate, runpod, signatures
 from .results import ProviderJob, Transient
 from .sql import RECORD_WEBHOOK_SQL, SEEN_WEBHOOK_SQL

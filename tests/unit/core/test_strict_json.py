@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgejobs.core.errors import InvalidJson
-from edgejobs.core.validation import MAX_JSON_DEPTH, _nesting_depth, _parse_strict, nesting_bound, parse_json
+from edgejobs.core.strict_json import (
+    MAX_INT_DIGITS,
+    MAX_JSON_DEPTH,
+    _nesting_depth,
+    _parse_strict,
+    nesting_bound,
+    parse_json,
+)
 
 # Strings that look like structure: brackets, quotes, backslashes, escapes, non-ASCII.
 TRICKY_TEXT = st.text(alphabet=st.sampled_from('[]{}"\\:,/ ab\n\t\x7féé🎬\u2028'), max_size=8)
@@ -125,3 +132,33 @@ def test_refusals_are_worded_as_before(body: bytes) -> None:
     with pytest.raises(InvalidJson) as reference:
         _parse_strict(body.decode())
     assert fast.value.message == reference.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"\xff\xfe",
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b'{"a": 1e400}',
+        b'{"a": 1, "a": 2}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
+def test_hostile_json_is_invalid_json(body: bytes) -> None:
+    with pytest.raises(InvalidJson):
+        parse_json(body)
+
+
+def test_deep_but_allowed_nesting_parses() -> None:
+    assert parse_json(b"[" * 200 + b"]" * 200) is not None
+    assert parse_json(b'{"s": "[[[[[[[[[[[[[["}') == {"s": "[[[[[[[[[[[[[["}
+
+
+def test_integers_past_pythons_digit_limit_are_invalid_json_in_our_words() -> None:
+    assert parse_json(b"[" + b"9" * MAX_INT_DIGITS + b"]") == [int("9" * MAX_INT_DIGITS)]
+    assert parse_json(b"-" + b"9" * MAX_INT_DIGITS) == -int("9" * MAX_INT_DIGITS)
+    with pytest.raises(InvalidJson) as caught:
+        parse_json(b'{"n": 1' + b"0" * MAX_INT_DIGITS + b"}")
+    assert "digits" in caught.value.message and "sys" not in caught.value.message
