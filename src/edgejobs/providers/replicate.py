@@ -8,7 +8,6 @@ cancel; each answer mapped onto the neutral result (results.py, docs/providers.m
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -68,23 +67,21 @@ def progress_from_logs(logs: Any) -> int | None:
     return min(99, int(found[-1])) if found else None
 
 
-class Replicate(ProviderClient):
+class Replicate(
+    ProviderClient,
+    name=NAME,
+    read=map_prediction,
+    not_found="not_found",
+    gone="Replicate no longer has prediction {id}.",
+):
     """Replicate's predictions API for one invocation (its `Outbound`)."""
-
-    read = staticmethod(map_prediction)
-    name = NAME
-    not_found = "not_found"
-    gone = "Replicate no longer has prediction {id}."
 
     async def create(self, model: str, input: dict[str, Any], webhook: str | None = None) -> Outcome:
         """Start a prediction of an official model (`owner/name`)."""
         if not _MODEL.fullmatch(model):
             raise ValueError(f"a Replicate model is owner/name, got {model!r}")
-        body: dict[str, Any] = {"input": input}
-        if webhook:
-            body.update(webhook=webhook, webhook_events_filter=WEBHOOK_EVENTS)
-        url = f"{self.base}/v1/models/{model}/predictions"
-        return await self._call("POST", url, json.dumps(body).encode(), None)
+        hook = {"webhook": webhook, "webhook_events_filter": WEBHOOK_EVENTS} if webhook else {}
+        return await self._start(f"{self.base}/v1/models/{model}/predictions", input, hook)
 
     async def get(self, prediction_id: str) -> Outcome:
         """The prediction as it is now; a 404 is `expired`."""

@@ -21,6 +21,7 @@ See docs/providers.md for the mapping tables.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -83,14 +84,21 @@ Outcome = ProviderJob | Transient | Refused
 
 class ProviderClient:
     """What the adapters share: one invocation's `Outbound`, the API's base URL, its bearer
-    key, the timeout, and one request made into an outcome. An adapter names how it reads a
-    2xx answer (`read`: the job, or `Transient` for a body that is not one) and what a 404
-    about a known job means (`gone`)."""
+    key, the timeout, and one request made into an outcome. An adapter is declared with its
+    `name`, how it reads a 2xx answer (`read`: the job, or `Transient` for a body that is not
+    one), the provider's word recorded for a job it answers 404 about (`not_found`) and what
+    that 404 means, with `{id}` (`gone`)."""
 
     name: str
     read: Callable[[Any], ProviderJob | Transient]
-    not_found: str  # the provider's word recorded for a job it answers 404 about
-    gone: str  # what that 404 means, with `{id}`
+    not_found: str
+    gone: str
+
+    def __init_subclass__(
+        cls, *, name: str, read: Callable[[Any], ProviderJob | Transient], not_found: str, gone: str
+    ) -> None:
+        super().__init_subclass__()
+        cls.name, cls.read, cls.not_found, cls.gone = name, read, not_found, gone
 
     @classmethod
     def expire(cls, job_id: str) -> ProviderJob:
@@ -103,6 +111,10 @@ class ProviderClient:
         self.base = base_url.rstrip("/")
         self.headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
         self.timeout = timeout
+
+    async def _start(self, url: str, input: dict[str, Any], webhook_fields: dict[str, Any]) -> Outcome:
+        """POST a new job: its input, and how to call the webhook when there is one."""
+        return await self._call("POST", url, json.dumps({"input": input, **webhook_fields}).encode(), None)
 
     async def _call(self, method: str, url: str, body: bytes | None, known_id: str | None) -> Outcome:
         """The request as an outcome: the job in a 2xx answer (about `known_id` when one was

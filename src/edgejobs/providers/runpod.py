@@ -11,7 +11,6 @@ RunPod keeps a finished job's status for 30 minutes; after that its status is a 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -73,20 +72,18 @@ def output_url(output: Any) -> str | None:
     return None
 
 
-class RunPod(ProviderClient):
+class RunPod(
+    ProviderClient,
+    name=NAME,
+    read=map_job,
+    not_found="NOT_FOUND",
+    gone="RunPod no longer keeps job {id} (finished jobs are kept 30 minutes).",
+):
     """RunPod's serverless API for one invocation (its `Outbound`)."""
-
-    read = staticmethod(map_job)
-    name = NAME
-    not_found = "NOT_FOUND"
-    gone = "RunPod no longer keeps job {id} (finished jobs are kept 30 minutes)."
 
     async def run(self, endpoint: str, input: dict[str, Any], webhook: str | None = None) -> Outcome:
         """Queue a job on `endpoint`."""
-        body: dict[str, Any] = {"input": input}
-        if webhook:
-            body["webhook"] = webhook
-        return await self._call("POST", self._url(endpoint, "run"), json.dumps(body).encode(), None)
+        return await self._start(self._url(endpoint, "run"), input, {"webhook": webhook} if webhook else {})
 
     async def status(self, endpoint: str, job_id: str) -> Outcome:
         """The job as it is now; a 404 is `expired`."""

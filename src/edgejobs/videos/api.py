@@ -6,7 +6,7 @@ from typing import Any
 
 from ..core.events import EVENT_SCHEMA
 from ..core.openapi import PAGE_PARAMETERS, json_content, page_answer, parameter, ref
-from ..core.routing import Route
+from ..core.routing import Handler, Route
 from ..exports.model import IDEMPOTENCY_KEY
 from .changes import (
     archive_video,
@@ -104,6 +104,14 @@ def _op(
     return operation
 
 
+def _on_video(
+    method: str, template: str, handler: Handler, summary: str, responses: dict[str, Any], **extra: Any
+) -> Route:
+    """A route on one video: its id first among the parameters."""
+    parameters = [_ID, *extra.pop("parameters", ())]
+    return Route(method, template, handler, _op(summary, responses, parameters=parameters, **extra))
+
+
 def _video(description: str) -> dict[str, Any]:
     headers = {
         "etag": {"schema": {"type": "string"}},
@@ -171,84 +179,64 @@ ROUTES = [
             parameters=[_USER],
         ),
     ),
-    Route(
+    _on_video(
         "GET",
         "/api/videos/{id}",
         get_video,
-        _op(
-            "A video (ETag; If-None-Match → 304)",
-            {"200": _video("The video"), "304": {"description": "Not modified"}},
-            parameters=[_ID, parameter("If-None-Match", "header", {"type": "string"}, required=False)],
-        ),
+        "A video (ETag; If-None-Match → 304)",
+        {"200": _video("The video"), "304": {"description": "Not modified"}},
+        parameters=[parameter("If-None-Match", "header", {"type": "string"}, required=False)],
     ),
-    Route(
+    _on_video(
         "PATCH",
         "/api/videos/{id}",
         patch_video,
-        _op(
-            "Report progress, the provider's id, the file or a new status (service)",
-            {"200": _video("Changed. A lower progress than recorded is ignored.")},
-            users=False,
-            parameters=[_ID],
-            requestBody=PATCH.openapi(),
-            errors=("409",),
-        ),
+        "Report progress, the provider's id, the file or a new status (service)",
+        {"200": _video("Changed. A lower progress than recorded is ignored.")},
+        users=False,
+        requestBody=PATCH.openapi(),
+        errors=("409",),
     ),
-    Route(
+    _on_video(
         "DELETE",
         "/api/videos/{id}",
         delete_video,
-        _op(
-            "Delete a video (soft: gone from every route)",
-            {"204": {"description": "Deleted"}},
-            parameters=[_ID],
-        ),
+        "Delete a video (soft: gone from every route)",
+        {"204": {"description": "Deleted"}},
     ),
-    Route(
+    _on_video(
         "POST",
         "/api/videos/{id}/cancel",
         cancel_video,
-        _op(
-            "Cancel a queued or in-progress video (its unit and cost are given back)",
-            {"200": _video("Cancelled")},
-            parameters=[_ID],
-            requestBody=NO_FIELDS.openapi(),
-            errors=("409",),
-        ),
+        "Cancel a queued or in-progress video (its unit and cost are given back)",
+        {"200": _video("Cancelled")},
+        requestBody=NO_FIELDS.openapi(),
+        errors=("409",),
     ),
-    Route(
+    _on_video(
         "POST",
         "/api/videos/{id}/remix",
         remix_video,
-        _op(
-            "A new video from a completed one (same model and owner; charged)",
-            {"201": _video("Created")},
-            parameters=[_ID],
-            requestBody=REMIX.openapi(),
-            errors=("409", "429", "502"),
-        ),
+        "A new video from a completed one (same model and owner; charged)",
+        {"201": _video("Created")},
+        requestBody=REMIX.openapi(),
+        errors=("409", "429", "502"),
     ),
-    Route(
+    _on_video(
         "POST",
         "/api/videos/{id}/archive",
         archive_video,
-        _op(
-            "Archive a video (left out of default lists)",
-            {"200": _video("Archived")},
-            parameters=[_ID],
-            requestBody=NO_FIELDS.openapi(),
-        ),
+        "Archive a video (left out of default lists)",
+        {"200": _video("Archived")},
+        requestBody=NO_FIELDS.openapi(),
     ),
-    Route(
+    _on_video(
         "GET",
         "/api/videos/{id}/download",
         download_video,
-        _op(
-            "Redirect to the file of a completed video (records a downloaded event)",
-            {"302": {"description": "To the file", "headers": {"location": {"schema": {"type": "string"}}}}},
-            parameters=[_ID],
-            errors=("409", "410"),
-        ),
+        "Redirect to the file of a completed video (records a downloaded event)",
+        {"302": {"description": "To the file", "headers": {"location": {"schema": {"type": "string"}}}}},
+        errors=("409", "410"),
     ),
     Route(
         "GET",
