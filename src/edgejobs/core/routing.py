@@ -66,7 +66,10 @@ class Route:
 
     def match(self, path: str) -> dict[str, str] | None:
         """The path parameters if `path` fits the template, else None."""
-        parts = path.split("/")
+        return self.match_parts(path.split("/"))
+
+    def match_parts(self, parts: list[str]) -> dict[str, str] | None:
+        """`match` of a path already split at its slashes."""
         if len(parts) != len(self.segments):
             return None
         values = []
@@ -80,14 +83,33 @@ class Route:
         return dict(zip(self.param_names, values, strict=True))
 
 
+_KEYED = 3  # segments a route is filed under: "", "api" and the resource ("/api/videos/…")
+
+
 class Router:
+    """Routes filed by their number of segments and their first `_KEYED` ones, so a request
+    looks at the few routes that could fit its path, however many the app serves. A template
+    with a parameter among those first segments is tried for every path, in its place."""
+
     def __init__(self, routes: Iterable[Route] = ()) -> None:
         self.routes: list[Route] = list(routes)
+        self._anywhere: list[Route] = []
+        self._filed: dict[tuple[Any, ...], list[Route]] = {}
+        for route in self.routes:  # in order: each list keeps the routes' order
+            if None in route.segments[:_KEYED]:
+                self._anywhere.append(route)
+                for filed in self._filed.values():
+                    filed.append(route)
+            else:
+                key = (len(route.segments), *route.segments[:_KEYED])
+                self._filed.setdefault(key, list(self._anywhere)).append(route)
 
     def _candidates(self, path: str) -> list[tuple[Route, dict[str, str]]]:
         """The routes whose template matches `path`, keeping only the most concrete ones
         (fewest path parameters)."""
-        found = [(route, m) for route in self.routes if (m := route.match(path)) is not None]
+        parts = path.split("/")
+        routes = self._filed.get((len(parts), *parts[:_KEYED]), self._anywhere)
+        found = [(route, m) for route in routes if (m := route.match_parts(parts)) is not None]
         if not found:
             return []
         fewest = min(len(route.param_names) for route, _ in found)

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgejobs.core.errors import MethodNotAllowed, NotFound
 from edgejobs.core.routing import Route, Router
@@ -71,6 +73,79 @@ def test_a_literal_path_wins_over_a_template() -> None:
     assert routes.allowed_methods("/api/things/claim") == ["POST"]
     assert routes.match("PATCH", "/api/things/other")[1] == {"thing_id": "other"}
     assert routes.allowed_methods("/api/things/other") == ["GET", "PATCH"]
+
+
+def _scan(routes: list[Route], method: str, path: str) -> tuple[str, object]:
+    """What a router answers, found by trying every route in order: the reference."""
+    found = [(route, m) for route in routes if (m := route.match(path)) is not None]
+    fewest = min((len(route.param_names) for route, _ in found), default=0)
+    found = [(route, m) for route, m in found if len(route.param_names) == fewest]
+    for route, params in found:
+        if route.method == method:
+            return ("route", (route.template, route.method, params))
+    return ("405", sorted({route.method for route, _ in found})) if found else ("404", None)
+
+
+def _answer(router: Router, method: str, path: str) -> tuple[str, object]:
+    try:
+        route, params = router.match(method, path)
+    except MethodNotAllowed as exc:
+        return ("405", exc.headers["allow"].split(", "))
+    except NotFound:
+        return ("404", None)
+    return ("route", (route.template, route.method, params))
+
+
+_EXTRA = [  # templates with a parameter early in the path, which the app has none of
+    Route("GET", "/{anything}", _handler),
+    Route("GET", "/api/{kind}/{id}", _handler),
+    Route("POST", "/api/{kind}/{id}/{action}", _handler),
+    Route("DELETE", "/api/videos/{id}/{action}", _handler),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_the_router_answers_as_trying_every_route_would(data: st.DataObject) -> None:
+    """The router looks only at the routes a path's length and leading segments allow; for
+    every path (the app's own templates filled in, mangled, or made up) it answers as the
+    reference that tries every route in order."""
+    from edgejobs.main import REGISTRY
+
+    routes = list(REGISTRY.routes)
+    for extra in data.draw(st.lists(st.sampled_from(_EXTRA), unique=True)):  # anywhere in the list
+        routes.insert(data.draw(st.integers(0, len(routes))), extra)
+    segment = st.sampled_from(["api", "videos", "export-jobs", "claim", "events", "x", "", "nothing"])
+    template = data.draw(st.sampled_from([r.template for r in routes]))
+    # A template with its parameters filled in and, now and then, a literal segment changed.
+    parts = [data.draw(st.sampled_from(["abc", "", "claim", "me", "nothing"] if p.startswith("{")
+                                       else [p, p, p, "nothing"]))
+             for p in template.split("/")]  # fmt: skip
+    if data.draw(st.booleans()):
+        parts = data.draw(st.lists(segment, min_size=1, max_size=6))
+    path = "/".join(parts)
+    method = data.draw(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]))
+    router = Router(routes)
+    assert _answer(router, method, path) == _scan(routes, method, path)
+    assert router.is_public(method, path) == any(
+        route.public and route.method == method for route in routes if route.match(path) is not None
+        and len(route.param_names) == min(len(r.param_names) for r in routes if r.match(path) is not None)
+    )  # fmt: skip
+
+
+def test_a_template_with_an_early_parameter_is_tried_wherever_it_stands() -> None:
+    from edgejobs.main import REGISTRY
+
+    for extra, method, paths in (
+        (_EXTRA[2], "POST", ["/api/videos/abc/nothing", "/api/nothing/abc/run", "/api/videos/abc/cancel"]),
+        (_EXTRA[0], "GET", ["/nothing", "/health", "/openapi.json"]),
+    ):
+        for position in (0, len(REGISTRY.routes) // 2, len(REGISTRY.routes)):
+            routes = list(REGISTRY.routes)
+            routes.insert(position, extra)
+            for path in paths:
+                assert _answer(Router(routes), method, path) == _scan(routes, method, path), (position, path)
+    assert _answer(Router([*REGISTRY.routes, _EXTRA[2]]), "POST", "/api/videos/abc/nothing")[0] == "route"
 
 
 async def test_request_body_is_read_once_and_kept() -> None:
