@@ -212,16 +212,28 @@ class _Handler(BaseHTTPRequestHandler):
         )
         route, reply = fake._answer_for(seen)
         fake._count(route, +1)
-        try:
-            self._send(reply, fake.stopping)
-        finally:
-            fake._count(route, -1)
+        uncounted = False
 
-    def _send(self, reply: Reply, stopping: threading.Event) -> None:
+        def answered() -> None:
+            # Called before the answer's last bytes go out (once): the client may send its next
+            # request, on another connection, the moment it has them, before this thread runs
+            # again, and that request must not be counted beside this one.
+            nonlocal uncounted
+            if not uncounted:
+                uncounted = True
+                fake._count(route, -1)
+
+        try:
+            self._send(reply, fake.stopping, answered)
+        finally:
+            answered()
+
+    def _send(self, reply: Reply, stopping: threading.Event, answered: Callable[[], None]) -> None:
         if reply.delay and stopping.wait(reply.delay):
             reply = Reply(drop=True)  # the server is stopping: give up at once
         if reply.drop:
             self.close_connection = True
+            answered()
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         headers, body = reply.encoded()
@@ -229,10 +241,15 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        if reply.body_delay and stopping.wait(reply.body_delay):
-            self.close_connection = True
-            return
+        if reply.body_delay:
+            self.end_headers()  # the headers now, the body later
+            if stopping.wait(reply.body_delay):
+                self.close_connection = True
+                return
+            answered()
+        else:
+            answered()
+            self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 

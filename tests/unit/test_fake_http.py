@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -103,3 +106,29 @@ def test_stopping_ends_a_delayed_answer_at_once() -> None:
         fake.wait_for(1, "GET", "/slow")
     caller.join(timeout=5)
     assert outcome == ["RemoteProtocolError"]
+
+
+def test_one_client_asking_in_turn_is_never_two_requests_at_once(
+    server: FakeHttp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request stops counting as being answered before its answer goes out: the client may
+    send its next request the moment it has the answer, before the server's thread runs again.
+    (That thread is made slow to uncount here, as a loaded machine makes it now and then.)"""
+    count = FakeHttp._count
+
+    def slow_to_uncount(fake: FakeHttp, route: Any, change: int) -> None:
+        if change < 0:
+            time.sleep(0.02)
+        count(fake, route, change)
+
+    monkeypatch.setattr(FakeHttp, "_count", slow_to_uncount)
+    route = server.on("GET", "/turn", json={"ok": True})
+    parts = urlsplit(server.url)
+    for _ in range(20):  # each on a connection of its own, as a pool's next request may go
+        connection = http.client.HTTPConnection(parts.hostname, parts.port)
+        try:
+            connection.request("GET", "/turn")
+            connection.getresponse().read()
+        finally:
+            connection.close()
+    assert route.served == 20 and route.max_in_flight == 1 and server.max_in_flight == 1
