@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
+from ..core import services
 from ..core.config import Config
 from ..core.outbound import Outbound
 from .replicate import NAME as REPLICATE
@@ -70,6 +71,17 @@ class VideoProvider:
         if isinstance(self.client, Replicate):
             return await _refused_if_misconfigured(self.client.get(job_id))
         return await _refused_if_misconfigured(self.client.status(model, job_id))
+
+
+def for_one_request(
+    provider: str | None, config: Config, timeout: float | None = None
+) -> VideoProvider | None:
+    """`provider` for one request of this invocation (a submit, a refresh, a cancel), or None
+    when there is no provider to ask or no way to ask it (no outbound transport: plain CPython)."""
+    transport = services.current().transport
+    if provider not in PROVIDERS or transport is None:
+        return None
+    return VideoProvider(provider, Outbound(transport, max_requests=1), config, timeout)
 
 
 async def _refused_if_misconfigured(call: Awaitable[Outcome]) -> Outcome:

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import services
 from ..core.config import Config
 from ..core.logs import emit
-from ..core.outbound import Outbound
-from ..providers.clients import PROVIDERS, VideoProvider
+from ..providers.clients import for_one_request
 from .submit import provider_model
 
 CANCEL_TIMEOUT_SECONDS = 5.0
 
 
 async def cancel_at_provider(config: Config, video: dict[str, Any]) -> None:
-    transport = services.current().transport
-    if video["provider"] not in PROVIDERS or video["provider_job_id"] is None or transport is None:
+    if video["provider_job_id"] is None:
         return
-    provider = VideoProvider(
-        video["provider"], Outbound(transport, max_requests=1), config, CANCEL_TIMEOUT_SECONDS
-    )
+    provider = for_one_request(video["provider"], config, CANCEL_TIMEOUT_SECONDS)
+    if provider is None:
+        return
     outcome = await provider.cancel(provider_model(config, video), video["provider_job_id"])
     emit("info", "video cancelled at its provider", video_id=video["id"], outcome=repr(outcome)[:300])

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import services
 from ..core.context import RequestContext
 from ..core.errors import DatabaseUnavailable
 from ..core.logs import emit
-from ..core.outbound import Outbound
-from ..providers.clients import PROVIDERS, VideoProvider
+from ..providers.clients import for_one_request
 from ..providers.results import ProviderJob
 from .machine import LIVE
 from .provider_sync import answer_statements, reschedule
@@ -26,21 +24,17 @@ REFRESH_TIMEOUT_SECONDS = 5.0
 
 async def refreshed(ctx: RequestContext, video: dict[str, Any]) -> dict[str, Any]:
     """The video, after asking its provider when it is due for that (else as it is)."""
-    transport = services.current().transport
-    if (
-        video["status"] not in LIVE
-        or video["provider"] not in PROVIDERS
-        or video["provider_job_id"] is None
-        or transport is None
-    ):
+    if video["status"] not in LIVE or video["provider_job_id"] is None:
+        return video
+    provider = for_one_request(video["provider"], ctx.config, REFRESH_TIMEOUT_SECONDS)
+    if provider is None:
         return video
     check = await ctx.db.first(GET_CHECK_SQL, video["id"])
-    last = video["created_at"] if check is None else check["checked_at"] or video["created_at"]
-    if check is None or ctx.now - last < ctx.config.video_refresh_seconds * 1000:
+    if check is None:
         return video
-    provider = VideoProvider(
-        video["provider"], Outbound(transport, max_requests=1), ctx.config, REFRESH_TIMEOUT_SECONDS
-    )
+    last = check["checked_at"] or video["created_at"]
+    if ctx.now - last < ctx.config.video_refresh_seconds * 1000:
+        return video
     answer = await provider.status(provider_model(ctx.config, video), video["provider_job_id"])
     known = {**check, "progress": video["progress"]}
     try:

@@ -27,15 +27,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..core import services
 from ..core.config import Config
 from ..core.context import RequestContext
 from ..core.db import Statement
 from ..core.errors import DatabaseUnavailable, ProviderError
 from ..core.logs import emit
-from ..core.outbound import Outbound
 from ..providers import checks
-from ..providers.clients import VideoProvider
+from ..providers.clients import VideoProvider, for_one_request
 from ..providers.results import Outcome, ProviderJob, Refused, Transient
 from .provider_sync import (
     PROVIDER_REFUSED,
@@ -124,10 +122,11 @@ async def submit_generation(ctx: RequestContext, videos: list[dict[str, Any]]) -
 async def submit_new(ctx: RequestContext, video: dict[str, Any]) -> tuple[dict[str, Any], Refused | None]:
     """Submit a video just created and record the answer: the video as it is after it, and
     the provider's refusal if it refused (the video then failed and was refunded)."""
-    transport = services.current().transport
-    if video["provider"] is None or video["provider_job_id"] is not None or transport is None:
-        return video, None  # no provider, submitted by the app itself, or no network (CPython)
-    provider = VideoProvider(video["provider"], Outbound(transport, max_requests=1), ctx.config)
+    if video["provider_job_id"] is not None:
+        return video, None  # submitted by the app itself
+    provider = for_one_request(video["provider"], ctx.config)
+    if provider is None:
+        return video, None  # no provider, or no network (CPython)
     outcome = await submit(provider, ctx.config, video)
     statements = outcome_statements(video, video["provider"], ctx.now, outcome, last=False)
     changed: list[dict[str, Any]] = []
