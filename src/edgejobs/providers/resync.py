@@ -22,7 +22,7 @@ from ..core.logs import emit
 from ..core.outbound import Outbound
 from ..exports.machine import EXPORT_JOBS, PROCESSING
 from . import checks, export_sync
-from .checks import MAX_WAIT_MS, MIN_WAIT_MS
+from .checks import MIN_WAIT_MS
 from .results import FINISHED, Outcome, ProviderJob, Refused
 from .runpod import RunPod
 from .sql import (
@@ -33,7 +33,6 @@ from .sql import (
     RESCHEDULE_CHECK_SQL,
 )
 
-__all__ = ["MAX_WAIT_MS", "MIN_WAIT_MS", "next_wait", "resync_export_jobs"]
 OVERHEAD_STATEMENTS = 3  # enrol, due, stale delete
 STATEMENTS_PER_JOB = 3  # the transition, its event, the check row
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from edgejobs.providers import export_sync
+from edgejobs.providers.checks import MAX_WAIT_MS, MIN_WAIT_MS
 from edgejobs.providers.results import Transient
-from edgejobs.providers.resync import MAX_WAIT_MS, MIN_WAIT_MS, next_wait
+from edgejobs.providers.resync import next_wait
 from edgejobs.providers.runpod import RunPod, map_job
 
 
