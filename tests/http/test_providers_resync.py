@@ -117,6 +117,18 @@ def test_unchanged_answers_double_the_wait(providers: ProvidersWorld) -> None:
     assert providers.checks()[job["id"]]["wait_ms"] == 10_000
 
 
+def test_settling_waits_for_an_answer_the_worker_gave_up_on(providers: ProvidersWorld) -> None:
+    """The Worker stops waiting after 1 s; the fake goes on answering for 3. Until it is done,
+    that request still counts as being answered, so the next test's count of requests at once
+    would start at one (the six-at-a-time test below saw 7 when it followed the timeout case)."""
+    job = providers.running_export_job()
+    put_answer(providers, job, "COMPLETED")
+    providers.runpod.fault(slow(3))
+    providers.cron()
+    providers.settle()
+    assert providers.runpod.status_route.in_flight == 0
+
+
 def test_a_run_checks_at_most_the_bound_six_at_a_time_and_the_rest_drain(providers: ProvidersWorld) -> None:
     jobs = [providers.running_export_job() for _ in range(MAX_PER_RUN * 2 + 3)]
     for job in jobs:

@@ -171,6 +171,17 @@ class FakeHttp:
                 self._arrived.wait(left)
         return found
 
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until no request is being answered (one the client gave up on may still be,
+        for as long as its scripted delay); AssertionError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{self._in_flight} requests still being answered after {timeout} s")
+                self._arrived.wait(left)
+
     def _answer_for(self, seen: Received) -> tuple[Route | None, Reply]:
         with self._lock:
             self._received.append(seen)
@@ -188,6 +199,7 @@ class FakeHttp:
         with self._lock:
             self._in_flight += change
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            self._arrived.notify_all()  # for wait_idle
             if route is not None:
                 route.in_flight += change
                 route.max_in_flight = max(route.max_in_flight, route.in_flight)

@@ -170,10 +170,13 @@ class ProvidersWorld:
         assert_videos_consistent(self.runtime.sql, {row["user_id"] for row in rows})
 
     def settle(self) -> None:
-        """No check pending from an earlier test: every processing job and running video
-        cancelled, every check row gone, no fault left scripted."""
+        """No check pending from an earlier test: no request still being answered (a slow
+        answer the Worker gave up on), every processing job and running video cancelled,
+        every check row gone, no fault left scripted."""
         self.runpod.clear_faults()
         self.replicate.clear_faults()
+        self.runpod.http.wait_idle()
+        self.replicate.http.wait_idle()
         for row in self.runtime.sql("SELECT id FROM export_jobs WHERE status IN ('pending', 'processing')"):
             self.client.post(f"/api/export-jobs/{row['id']}/cancel")
         self.runtime.sql("DELETE FROM export_runpod_checks")
